@@ -1,0 +1,294 @@
+/**
+ * The scheduler: a pure function from a compiled definition and a run's state to the
+ * events that should happen next. It never performs I/O, reads a clock or draws random
+ * numbers: time comes in as `now`, and everything it decides is returned as events that
+ * the shell appends to history (tasks are derived from those events by tasks.ts).
+ *
+ * It repeats passes until nothing changes, so inline steps (set, switch, skips…) resolve
+ * within one call.
+ */
+import { BatonError, type JsonValue, type SerializedError, serializeError } from '../errors.ts';
+import type { BlockInstanceResult, StartContext, StartOutcome } from '../kinds/types.ts';
+import type { StepDefinition } from '../language/model.ts';
+import type { CompiledWorkflow } from './compiled.ts';
+import type { RunEvent, RunEventBody } from './events.ts';
+import { childScope, expressionScope, type Scope, TOP_SCOPE } from './scope.ts';
+import { evolve, type RunState, type StepState, TERMINAL_STEP_STATUSES } from './state.ts';
+
+const MAX_PASSES = 100_000;
+
+export function decide(wf: CompiledWorkflow, state: RunState, now: number): RunEvent[] {
+  const decided: RunEvent[] = [];
+  const emit = (body: RunEventBody): void => {
+    const event = { ...body, seq: state.seq + 1, at: now } as RunEvent;
+    evolve(state, event);
+    decided.push(event);
+  };
+  const pass = new Pass(wf, state, now, emit);
+  for (let i = 0; i < MAX_PASSES; i++) {
+    const before = decided.length;
+    pass.run();
+    if (decided.length === before) break;
+  }
+  return decided;
+}
+
+/** Deterministic id of the child run started by the step at `path`. */
+export function childRunIdFor(runId: string, path: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < path.length; i++) {
+    hash ^= path.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return `${runId}-c${(hash >>> 0).toString(36)}`;
+}
+
+class Pass {
+  readonly wf: CompiledWorkflow;
+  readonly state: RunState;
+  readonly now: number;
+  readonly emit: (body: RunEventBody) => void;
+  inFlight = 0;
+
+  constructor(wf: CompiledWorkflow, state: RunState, now: number, emit: (body: RunEventBody) => void) {
+    this.wf = wf;
+    this.state = state;
+    this.now = now;
+    this.emit = emit;
+  }
+
+  run(): void {
+    const state = this.state;
+    if (state.outcome) return;
+    if (state.cancelRequested || state.timedOut) {
+      this.#cancelAll(state.timedOut ? 'run timed out' : 'run cancelled');
+      if (state.timedOut) {
+        this.emit({ type: 'RunFailed', error: { code: 'RUN_TIMEOUT', message: 'the run exceeded its timeout', retryable: false } });
+      } else {
+        this.emit({ type: 'RunCancelled' });
+      }
+      return;
+    }
+    this.inFlight = 0;
+    for (const step of state.steps.values()) if (step.status === 'scheduled') this.inFlight++;
+    if (this.#walk(TOP_SCOPE)) this.#finish();
+  }
+
+  /** Advances every step of a scope; returns true when all of them are terminal. */
+  #walk(scope: Scope): boolean {
+    const steps = this.wf.lists.get(scope.listKey) ?? [];
+    let done = true;
+    for (const step of steps) {
+      const path = scope.prefix + step.id;
+      const current = this.state.steps.get(path);
+      if (!current) {
+        this.#tryStart(step, path, scope);
+        done = false;
+      } else if (current.status === 'running' && current.blocks) {
+        this.#advanceBlocks(step, current, scope);
+        done = false;
+      } else if (!TERMINAL_STEP_STATUSES.has(current.status)) {
+        done = false;
+      }
+    }
+    return done;
+  }
+
+  #tryStart(step: StepDefinition, path: string, scope: Scope): void {
+    if (this.state.paused) return;
+    const deps: StepState[] = [];
+    for (const id of step.needs) {
+      const dep = this.state.steps.get(scope.prefix + id);
+      if (!dep || !TERMINAL_STEP_STATUSES.has(dep.status)) return;
+      deps.push(dep);
+    }
+    const depOk = (dep: StepState) => dep.status === 'completed' || (dep.status === 'failed' && this.#continues(dep));
+    const functions = {
+      always: () => true,
+      success: () => deps.every(depOk),
+      failure: () => deps.some((dep) => dep.status === 'failed'),
+      cancelled: () => this.state.cancelRequested,
+    };
+    let proceed: boolean;
+    const condition = this.wf.condition(step);
+    try {
+      proceed = condition
+        ? Boolean(condition.evaluate(expressionScope(this.wf, this.state, scope, condition), { functions }))
+        : functions.success();
+    } catch (error) {
+      this.emit({ type: 'StepFailed', path, attempt: 1, error: expressionFailure(error, `if of step "${step.id}"`) });
+      return;
+    }
+    if (!proceed) {
+      const blocker = deps.find((dep) => !depOk(dep));
+      const reason = condition ? 'condition was false' : `dependency "${blocker?.id}" ${blocker?.status}`;
+      this.emit({ type: 'StepSkipped', path, reason });
+      return;
+    }
+    const limit = this.wf.definition.concurrency;
+    if (limit !== undefined && this.inFlight >= limit) return;
+    this.#applyOutcome(step, path, scope, this.#call(step, path, scope, (kind, ctx) => kind.start(ctx)));
+  }
+
+  #advanceBlocks(step: StepDefinition, current: StepState, scope: Scope): void {
+    const blocks = current.blocks!;
+    const limit = blocks.concurrency ?? Number.POSITIVE_INFINITY;
+    let active = 0;
+    let allDone = true;
+    const scopes: Scope[] = [];
+    for (let i = 0; i < blocks.instances.length; i++) {
+      const instance = blocks.instances[i];
+      const inner = childScope(scope, step.id, current.path, blocks.firstOrdinal + i, instance.blockKey, instance.vars);
+      scopes.push(inner);
+      if (active >= limit) {
+        allDone = false;
+        continue;
+      }
+      if (!this.#walk(inner)) {
+        active++;
+        allDone = false;
+      }
+    }
+    if (!allDone) return;
+    const results = scopes.map((inner, index) => this.#instanceResult(inner, index, blocks.instances[index]));
+    const outcome = this.#call(step, current.path, scope, (kind, ctx) => {
+      if (!kind.onBlocksDone) throw new BatonError('KIND_INCOMPLETE', `step kind "${kind.key}" started blocks but has no onBlocksDone`);
+      return kind.onBlocksDone({
+        ...ctx,
+        results,
+        note: blocks.note,
+        evaluateInInstance: (value, index) => this.#evaluate(value, scopes[index]),
+        blockStepIds: (blockKey) => this.wf.blockSteps(step.id, blockKey).map((s) => s.id),
+      });
+    });
+    this.#applyOutcome(step, current.path, scope, outcome, current);
+  }
+
+  #instanceResult(scope: Scope, index: number, instance: { blockKey: string; vars: Record<string, JsonValue> }): BlockInstanceResult {
+    const outputs: Record<string, JsonValue> = {};
+    const statuses: Record<string, string> = {};
+    let error: SerializedError | undefined;
+    for (const step of this.wf.lists.get(scope.listKey) ?? []) {
+      const state = this.state.steps.get(scope.prefix + step.id);
+      if (!state) continue;
+      statuses[step.id] = state.status;
+      if (state.status === 'completed') outputs[step.id] = state.output ?? null;
+      if (state.status === 'failed' && !this.#continues(state) && !error) {
+        error = { ...(state.error ?? unknownError()), details: { ...state.error?.details, step: state.path } };
+      }
+    }
+    return { index, blockKey: instance.blockKey, vars: instance.vars, status: error ? 'failed' : 'completed', outputs, statuses, error };
+  }
+
+  #call(
+    step: StepDefinition,
+    path: string,
+    scope: Scope,
+    hook: (kind: ReturnType<CompiledWorkflow['entry']>['kind'], ctx: StartContext<unknown>) => StartOutcome,
+  ): StartOutcome {
+    const entry = this.wf.entry(step.id);
+    const ctx: StartContext<unknown> = {
+      step,
+      config: step.config,
+      runId: this.state.id,
+      path,
+      now: this.now,
+      evaluate: (value) => this.#evaluate(value, scope),
+      evaluateWith: (value, vars) => this.#evaluate(value, scope, vars),
+    };
+    try {
+      return hook(entry.kind, ctx);
+    } catch (error) {
+      return { type: 'fail', error: expressionFailure(error, `step "${step.id}"`) };
+    }
+  }
+
+  #evaluate(value: unknown, scope: Scope, extra?: Record<string, unknown>): unknown {
+    const compiled = this.wf.value(value);
+    if (!compiled.isDynamic) return value;
+    return compiled.evaluate(expressionScope(this.wf, this.state, scope, compiled, extra));
+  }
+
+  #applyOutcome(step: StepDefinition, path: string, scope: Scope, outcome: StartOutcome, current?: StepState): void {
+    const attempt = current?.attempt ?? 1;
+    switch (outcome.type) {
+      case 'complete':
+        this.emit({ type: 'StepCompleted', path, attempt, output: outcome.output ?? null, note: outcome.note });
+        return;
+      case 'fail':
+        this.emit({ type: 'StepFailed', path, attempt, error: outcome.error });
+        return;
+      case 'task':
+        this.inFlight++;
+        this.emit({ type: 'StepScheduled', path, attempt: 1, input: outcome.input ?? null, runAt: this.now, queue: outcome.queue });
+        return;
+      case 'timer':
+        this.emit({ type: 'TimerScheduled', path, fireAt: Math.max(outcome.fireAt, this.now) });
+        return;
+      case 'approval':
+        this.emit({ type: 'ApprovalRequested', path, request: outcome.request });
+        return;
+      case 'child':
+        this.emit({
+          type: 'ChildStarted',
+          path,
+          childRunId: childRunIdFor(this.state.id, path),
+          workflow: outcome.workflow,
+          version: outcome.version,
+          input: outcome.input ?? {},
+        });
+        return;
+      case 'blocks':
+        this.emit({
+          type: 'BlocksStarted',
+          path,
+          round: current?.blocks ? current.blocks.round + 1 : 0,
+          instances: outcome.instances,
+          concurrency: outcome.concurrency,
+          note: outcome.note,
+        });
+        return;
+    }
+    void scope;
+    void step;
+  }
+
+  #continues(step: StepState): boolean {
+    return this.wf.entries.get(step.id)?.step.continueOnError === true;
+  }
+
+  #finish(): void {
+    for (const step of this.wf.definition.steps) {
+      const state = this.state.steps.get(step.id);
+      if (state?.status === 'failed' && !step.continueOnError) {
+        const cause = state.error ?? unknownError();
+        this.emit({
+          type: 'RunFailed',
+          error: { ...cause, message: `step "${step.id}" failed: ${cause.message}`, details: { ...cause.details, step: state.path } },
+        });
+        return;
+      }
+    }
+    try {
+      const output = this.wf.definition.output === undefined ? null : this.#evaluate(this.wf.definition.output, TOP_SCOPE);
+      this.emit({ type: 'RunCompleted', output: (output ?? null) as JsonValue });
+    } catch (error) {
+      this.emit({ type: 'RunFailed', error: expressionFailure(error, 'workflow output') });
+    }
+  }
+
+  #cancelAll(reason: string): void {
+    for (const step of [...this.state.steps.values()]) {
+      if (!TERMINAL_STEP_STATUSES.has(step.status)) this.emit({ type: 'StepCancelled', path: step.path, reason });
+    }
+  }
+}
+
+function expressionFailure(error: unknown, where: string): SerializedError {
+  const serialized = serializeError(error);
+  return { ...serialized, retryable: false, message: `${where}: ${serialized.message}` };
+}
+
+function unknownError(): SerializedError {
+  return { code: 'STEP_FAILED', message: 'step failed', retryable: false };
+}

@@ -1,0 +1,280 @@
+/**
+ * Run state as a fold of history. `evolve` is deterministic and updates the state in
+ * place (runs can be large; copying on every event would dominate the hot path), so a
+ * caller that discards a decision must also discard the state it evolved.
+ */
+import type { JsonValue, SerializedError } from '../errors.ts';
+import type { ApprovalRequest, BlockInstanceSpec } from '../kinds/types.ts';
+import type { ParentRef, RunEvent, RunEventBody, WorkflowRef } from './events.ts';
+
+export type RunStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'failed' | 'cancelled';
+export type StepStatus = 'scheduled' | 'waiting' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+
+export const TERMINAL_STEP_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+export const TERMINAL_RUN_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+export interface BlockState {
+  round: number;
+  instances: BlockInstanceSpec[];
+  /** Ordinal of this round's first instance; instance paths are `<path>[<ordinal>]/<id>`. */
+  firstOrdinal: number;
+  concurrency?: number;
+  note: Record<string, JsonValue>;
+}
+
+export interface ApprovalState {
+  request: ApprovalRequest;
+  decision?: { decision: 'approved' | 'rejected'; comment?: string; by?: string; at: number; payload?: JsonValue; timedOut?: boolean };
+}
+
+export interface StepState {
+  path: string;
+  id: string;
+  status: StepStatus;
+  attempt: number;
+  input?: JsonValue;
+  output?: JsonValue;
+  error?: SerializedError;
+  note?: Record<string, JsonValue>;
+  runAt?: number;
+  fireAt?: number;
+  approval?: ApprovalState;
+  childRunId?: string;
+  child?: { workflow: string; version?: string; input: JsonValue };
+  blocks?: BlockState;
+  /** Results of `memo` checkpoints of the current step instance, by key. */
+  progress?: Record<string, JsonValue>;
+  skipReason?: string;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+}
+
+export interface RunState {
+  id: string;
+  workflow: WorkflowRef;
+  input: Record<string, JsonValue>;
+  parent?: ParentRef;
+  idempotencyKey?: string;
+  tenant?: string;
+  timeoutAt?: number;
+  seq: number;
+  createdAt: number;
+  updatedAt: number;
+  steps: Map<string, StepState>;
+  paused: boolean;
+  cancelRequested: boolean;
+  timedOut: boolean;
+  outcome?: 'completed' | 'failed' | 'cancelled';
+  output?: JsonValue;
+  error?: SerializedError;
+  finishedAt?: number;
+}
+
+export function stepIdOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? path : path.slice(slash + 1);
+}
+
+export function newRunState(runId: string, event: Extract<RunEvent, { type: 'RunStarted' }>): RunState {
+  return {
+    id: runId,
+    workflow: event.workflow,
+    input: event.input,
+    parent: event.parent,
+    idempotencyKey: event.idempotencyKey,
+    tenant: event.tenant,
+    timeoutAt: event.timeoutAt,
+    seq: event.seq,
+    createdAt: event.at,
+    updatedAt: event.at,
+    steps: new Map(),
+    paused: false,
+    cancelRequested: false,
+    timedOut: false,
+  };
+}
+
+/** Rebuilds a run's state from its full history. */
+export function replay(runId: string, events: readonly RunEvent[]): RunState {
+  const first = events[0];
+  if (!first || first.type !== 'RunStarted') throw new Error(`history of run ${runId} does not start with RunStarted`);
+  const state = newRunState(runId, first);
+  for (let i = 1; i < events.length; i++) evolve(state, events[i]);
+  return state;
+}
+
+export function evolve(state: RunState, event: RunEvent): RunState {
+  state.seq = event.seq;
+  state.updatedAt = event.at;
+  apply(state, event, event.at);
+  return state;
+}
+
+function apply(state: RunState, event: RunEventBody, at: number): void {
+  switch (event.type) {
+    case 'RunStarted':
+      return;
+    case 'StepScheduled': {
+      const step = touch(state, event.path, at);
+      step.status = 'scheduled';
+      step.attempt = event.attempt;
+      step.input = event.input;
+      step.runAt = event.runAt;
+      step.error = undefined;
+      return;
+    }
+    case 'StepCompleted': {
+      const step = touch(state, event.path, at);
+      step.status = 'completed';
+      step.attempt = event.attempt;
+      step.output = event.output;
+      step.error = undefined;
+      if (event.note) step.note = { ...step.note, ...event.note };
+      step.finishedAt = at;
+      return;
+    }
+    case 'StepFailed': {
+      const step = touch(state, event.path, at);
+      step.attempt = event.attempt;
+      step.error = event.error;
+      step.progress = undefined;
+      if (event.retryAt === undefined) {
+        step.status = 'failed';
+        step.finishedAt = at;
+      }
+      return;
+    }
+    case 'StepSkipped': {
+      const step = touch(state, event.path, at);
+      step.status = 'skipped';
+      step.skipReason = event.reason;
+      step.finishedAt = at;
+      return;
+    }
+    case 'StepCancelled': {
+      const step = touch(state, event.path, at);
+      step.status = 'cancelled';
+      step.error = { code: 'STEP_CANCELLED', message: event.reason, retryable: false };
+      step.finishedAt = at;
+      return;
+    }
+    case 'StepProgress': {
+      const step = touch(state, event.path, at);
+      step.progress = { ...step.progress, [event.key]: event.value };
+      return;
+    }
+    case 'TimerScheduled': {
+      const step = touch(state, event.path, at);
+      step.status = 'waiting';
+      step.fireAt = event.fireAt;
+      return;
+    }
+    case 'ApprovalRequested': {
+      const step = touch(state, event.path, at);
+      step.status = 'waiting';
+      step.approval = { request: event.request };
+      return;
+    }
+    case 'ApprovalDecided': {
+      const step = touch(state, event.path, at);
+      if (step.approval) {
+        step.approval.decision = {
+          decision: event.decision,
+          comment: event.comment,
+          by: event.by,
+          at,
+          payload: event.payload,
+          timedOut: event.timedOut,
+        };
+      }
+      return;
+    }
+    case 'ChildStarted': {
+      const step = touch(state, event.path, at);
+      step.status = 'waiting';
+      step.childRunId = event.childRunId;
+      step.child = { workflow: event.workflow, version: event.version, input: event.input };
+      return;
+    }
+    case 'BlocksStarted': {
+      const step = touch(state, event.path, at);
+      const previous = step.blocks;
+      step.status = 'running';
+      step.blocks = {
+        round: event.round,
+        instances: event.instances,
+        firstOrdinal: previous ? previous.firstOrdinal + previous.instances.length : 0,
+        concurrency: event.concurrency,
+        note: event.note ?? previous?.note ?? {},
+      };
+      return;
+    }
+    case 'RunPaused':
+      state.paused = true;
+      return;
+    case 'RunResumed':
+      state.paused = false;
+      return;
+    case 'RunCancelRequested':
+      state.cancelRequested = true;
+      return;
+    case 'RunTimedOut':
+      state.timedOut = true;
+      return;
+    case 'RunRetried':
+      for (const path of event.paths) {
+        const step = state.steps.get(path);
+        if (step?.blocks) {
+          step.status = 'running';
+          step.error = undefined;
+          step.finishedAt = undefined;
+        } else {
+          state.steps.delete(path);
+        }
+      }
+      state.outcome = undefined;
+      state.error = undefined;
+      state.output = undefined;
+      state.finishedAt = undefined;
+      state.cancelRequested = false;
+      state.timedOut = false;
+      return;
+    case 'RunCompleted':
+      state.outcome = 'completed';
+      state.output = event.output;
+      state.finishedAt = at;
+      return;
+    case 'RunFailed':
+      state.outcome = 'failed';
+      state.error = event.error;
+      state.finishedAt = at;
+      return;
+    case 'RunCancelled':
+      state.outcome = 'cancelled';
+      state.finishedAt = at;
+      return;
+  }
+}
+
+function touch(state: RunState, path: string, at: number): StepState {
+  let step = state.steps.get(path);
+  if (!step) {
+    step = { path, id: stepIdOf(path), status: 'scheduled', attempt: 1, startedAt: at, updatedAt: at };
+    state.steps.set(path, step);
+  }
+  step.updatedAt = at;
+  return step;
+}
+
+/** The status shown to users, derived from the state rather than stored separately. */
+export function runStatusOf(state: RunState): RunStatus {
+  if (state.outcome) return state.outcome;
+  if (state.paused) return 'paused';
+  let waiting = false;
+  for (const step of state.steps.values()) {
+    if (step.status === 'scheduled') return 'running';
+    if (step.status === 'waiting') waiting = true;
+  }
+  return waiting ? 'waiting' : 'running';
+}

@@ -1,0 +1,238 @@
+/**
+ * `http: { url, method, … }` makes an HTTP request from a worker. Transient failures
+ * (429, 5xx gateways, network errors, timeouts) are retryable; the request carries the
+ * step's stable Idempotency-Key so a retried POST can be de-duplicated by the server.
+ * Internal addresses are refused unless allow-listed (see http-guard.ts).
+ */
+import { fetch } from 'undici';
+import { z } from 'zod';
+import { BatonError, type JsonValue } from '../errors.ts';
+import { stepAborted } from './abort.ts';
+import { guardedAgent } from './http-guard.ts';
+import {
+  buildRequest,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  decodeText,
+  HEADER_NAME,
+  HTTP_METHODS,
+  type HttpRequestSpec,
+  isJsonContentType,
+  parseRetryAfter,
+  readLimited,
+} from './http-request.ts';
+import { asJson } from './shared.ts';
+import type { ExecuteContext, SchemaKit, StepKind } from './types.ts';
+
+export interface HttpConfig {
+  url: string;
+  method: (typeof HTTP_METHODS)[number];
+  headers?: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  timeout?: number;
+  responseType: 'auto' | 'json' | 'text';
+  idempotencyKey: boolean;
+  allowStatus?: number[];
+  maxResponseBytes?: number;
+}
+
+export interface HttpOutput {
+  status: number;
+  headers: Record<string, string>;
+  body: JsonValue;
+}
+
+/** Statuses worth retrying: the server asked to come back later or a gateway failed in passing. */
+export const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
+const ERROR_BODY_EXCERPT = 500;
+
+export const httpKind: StepKind<HttpConfig> = {
+  key: 'http',
+  description: 'Makes an HTTP request; output is { status, headers, body }. Transient failures are retried.',
+  defaultRetry: { attempts: 3 },
+
+  schema(kit: SchemaKit) {
+    return z
+      .strictObject({
+        url: kit.templateString.describe('Absolute http(s) URL; may hold ${{ }} templates.'),
+        method: z
+          .string()
+          .toUpperCase()
+          .pipe(z.enum(HTTP_METHODS))
+          .default('GET')
+          .describe(`HTTP method: ${HTTP_METHODS.join(', ')} (default GET).`),
+        headers: z
+          .record(z.string().regex(HEADER_NAME, 'not a valid header name'), kit.template)
+          .optional()
+          .describe('Request headers; values may hold templates (e.g. ${{ secrets.API_TOKEN }}).'),
+        query: z
+          .record(z.string(), kit.template)
+          .optional()
+          .describe('Query parameters added to the URL; an array value repeats the parameter.'),
+        body: kit.template
+          .optional()
+          .describe('Request body: objects and arrays are sent as JSON, strings as they are.'),
+        timeout: kit.duration.optional().describe('Time limit for the whole request, e.g. "10s"; defaults to the engine setting.'),
+        responseType: z
+          .enum(['auto', 'json', 'text'])
+          .default('auto')
+          .describe('auto (default): parse JSON content types, text otherwise; json: always parse; text: never parse.'),
+        idempotencyKey: z
+          .boolean()
+          .default(true)
+          .describe("Send the step's stable Idempotency-Key header (default true)."),
+        allowStatus: z
+          .array(z.number().int().min(100).max(599))
+          .optional()
+          .describe('Non-2xx statuses that count as success (e.g. [404]).'),
+        maxResponseBytes: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe(`Largest response body accepted, in bytes (default ${DEFAULT_MAX_RESPONSE_BYTES}, 10 MiB).`),
+      })
+      .superRefine((value, issues) => {
+        if (value.body !== undefined && (value.method === 'GET' || value.method === 'HEAD')) {
+          issues.addIssue({ code: 'custom', path: ['body'], message: `a ${value.method} request cannot have a body` });
+        }
+        if (typeof value.url === 'string' && !value.url.includes('${{')) {
+          const problem = literalUrlProblem(value.url);
+          if (problem) issues.addIssue({ code: 'custom', path: ['url'], message: problem });
+        }
+      })
+      .describe('An HTTP request.') as unknown as z.ZodType<HttpConfig>;
+  },
+
+  start(ctx) {
+    return { type: 'task', input: asJson(ctx.evaluate(ctx.config)) };
+  },
+
+  async execute(ctx: ExecuteContext): Promise<JsonValue> {
+    const where = `HTTP step "${ctx.path}"`;
+    const request = buildRequest(ctx.input, {
+      idempotencyKey: ctx.idempotencyKey,
+      defaultTimeoutMs: ctx.services.http.fetchTimeoutMs,
+      where,
+    });
+    return (await send(request, ctx, where)) as unknown as JsonValue;
+  },
+};
+
+async function send(request: HttpRequestSpec, ctx: ExecuteContext, where: string): Promise<HttpOutput> {
+  const target = `${request.method} ${request.url.origin}${request.url.pathname}`;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), request.timeoutMs);
+  const signal = AbortSignal.any([ctx.signal, timeout.signal]);
+  const failure = (error: unknown): BatonError => {
+    if (ctx.signal.aborted) return stepAborted(ctx.signal, where);
+    if (timeout.signal.aborted) {
+      return new BatonError('HTTP_TIMEOUT', `${target} did not complete within ${request.timeoutMs} ms`, {
+        retryable: true,
+        details: { timeoutMs: request.timeoutMs },
+      });
+    }
+    return networkError(error, target);
+  };
+  try {
+    let response: Awaited<ReturnType<typeof fetch>>;
+    try {
+      response = await fetch(request.url, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal,
+        dispatcher: guardedAgent(ctx.services.http.allowHosts),
+      });
+    } catch (error) {
+      throw failure(error);
+    }
+    const ok = (response.status >= 200 && response.status < 300) || request.allowStatus.includes(response.status);
+    const contentType = response.headers.get('content-type');
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await readLimited(response.body, ok ? request.maxResponseBytes : ERROR_BODY_EXCERPT * 4, !ok);
+    } catch (error) {
+      throw failure(error);
+    }
+    if (bytes === undefined) {
+      throw new BatonError(
+        'HTTP_RESPONSE_TOO_LARGE',
+        `${target} returned more than ${request.maxResponseBytes} bytes (maxResponseBytes); raise the limit or request less data`,
+        { details: { status: response.status, maxResponseBytes: request.maxResponseBytes } },
+      );
+    }
+    if (!ok) throw statusError(response.status, response.statusText, response.headers, decodeText(bytes, contentType), target);
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      headers[name.toLowerCase()] = value;
+    });
+    return { status: response.status, headers, body: parseBody(bytes, contentType, request.responseType, target) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function parseBody(bytes: Buffer, contentType: string | null, responseType: HttpRequestSpec['responseType'], target: string): JsonValue {
+  const text = decodeText(bytes, contentType);
+  const wantsJson = responseType === 'json' || (responseType === 'auto' && isJsonContentType(contentType));
+  if (!wantsJson) return text;
+  if (text.trim() === '') return null;
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    if (responseType === 'auto') return text;
+    throw new BatonError('HTTP_RESPONSE_INVALID', `${target} returned a body that is not JSON (responseType: json): ${(error as Error).message}`, {
+      details: { body: text.slice(0, ERROR_BODY_EXCERPT) },
+    });
+  }
+}
+
+function statusError(status: number, statusText: string, headers: Headers | { get(name: string): string | null }, body: string, target: string): BatonError {
+  const retryable = RETRYABLE_STATUSES.has(status);
+  const details: Record<string, JsonValue> = { status, body: body.slice(0, ERROR_BODY_EXCERPT) };
+  const retryAfterMs = parseRetryAfter(headers.get('retry-after'), Date.now());
+  if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
+  const hint = retryable ? '' : ' (not retried; list it in allowStatus to treat it as success)';
+  return new BatonError('HTTP_STATUS', `${target} responded ${status}${statusText ? ` ${statusText}` : ''}${hint}`, {
+    retryable,
+    details,
+  });
+}
+
+const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/;
+
+/** Finds our own refusal or a system error code in fetch's cause chain ("fetch failed" says nothing). */
+function networkError(error: unknown, target: string): BatonError {
+  let cause: unknown = error;
+  let code: string | undefined;
+  let message = error instanceof Error ? error.message : String(error);
+  for (let depth = 0; cause && depth < 8; depth++) {
+    if (cause instanceof BatonError) return cause;
+    const candidate = (cause as { code?: unknown }).code;
+    if (typeof candidate === 'string' && NETWORK_CODES.test(candidate)) {
+      code = candidate;
+      message = (cause as Error).message;
+    }
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  if (!code && error instanceof TypeError && !error.cause) {
+    return new BatonError('HTTP_INVALID_REQUEST', `${target}: the request could not be built: ${error.message}`, { cause: error });
+  }
+  return new BatonError('HTTP_NETWORK', `${target} failed: ${message}`, {
+    retryable: true,
+    cause: error,
+    details: code ? { code } : {},
+  });
+}
+
+function literalUrlProblem(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return `only http: and https: URLs are allowed, got ${url.protocol}`;
+    if (url.username || url.password) return 'credentials in the URL are not allowed; send them in an Authorization header';
+    return undefined;
+  } catch {
+    return `"${value}" is not an absolute URL (expected e.g. https://api.example.com/path)`;
+  }
+}

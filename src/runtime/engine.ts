@@ -1,0 +1,386 @@
+/**
+ * The embeddable engine: register definitions and task handlers, start and control runs,
+ * and (optionally) run a worker in the same process. Everything durable goes through the
+ * store; this object holds only caches and the worker.
+ */
+import pino, { type Logger } from 'pino';
+import { decide } from '../core/decide.ts';
+import type { RunEvent } from '../core/events.ts';
+import type { RunRow, StepRow } from '../core/projection.ts';
+import {
+  type ApprovalInput,
+  cancelRun,
+  childFinished,
+  decideApproval,
+  findPendingApproval,
+  pauseRun,
+  resumeRun,
+  retryRun,
+} from '../core/signals.ts';
+import { TERMINAL_RUN_STATUSES } from '../core/state.ts';
+import { BatonError, type JsonValue } from '../errors.ts';
+import { createBuiltinRegistry } from '../kinds/builtin.ts';
+import type { KindRegistry } from '../kinds/registry.ts';
+import type { TaskHandler } from '../kinds/types.ts';
+import { hashDefinition, loadWorkflowFile, loadWorkflowText, validateRunInputs } from '../language/index.ts';
+import type { WorkflowDefinition } from '../language/model.ts';
+import { openStore } from '../store/open.ts';
+import type { PendingApproval, RunFilter, Store } from '../store/types.ts';
+import { type Clock, defaultIdGenerator, type IdGenerator, systemClock } from '../util/clock.ts';
+import { type Committed, RunManager } from './run-manager.ts';
+import { createTaskRunner } from './task-runner.ts';
+import { Worker, type WorkerOptions } from './worker.ts';
+
+export interface EngineOptions {
+  /** `sqlite:<path>` (default `.baton/baton.db`), `memory`, `postgres://…`, or a Store. */
+  store?: string | Store;
+  clock?: Clock;
+  ids?: IdGenerator;
+  registry?: KindRegistry;
+  logger?: Logger;
+  /** Hosts, IPs or CIDRs that http steps may reach even though they are private or loopback. */
+  allowHosts?: string[];
+  httpTimeoutMs?: number;
+  sandbox?: { timeoutMs?: number; memoryBytes?: number };
+}
+
+export interface WorkflowSummary {
+  name: string;
+  version: string;
+  hash: string;
+}
+
+export interface StartOptions {
+  /** Starting twice with the same key returns the first run. */
+  idempotencyKey?: string;
+  /** Version label to start when `workflow` is a name; the latest registered one otherwise. */
+  version?: string;
+  tenant?: string;
+  /** Explicit run id (must be unique). */
+  runId?: string;
+}
+
+export interface RunHandle {
+  id: string;
+  /** False when an idempotency key matched an existing run. */
+  created: boolean;
+  result(options?: { timeoutMs?: number }): Promise<JsonValue>;
+}
+
+export interface RunDetails extends RunRow {
+  steps: StepRow[];
+}
+
+export type EngineEvent =
+  | { type: 'history'; runId: string; event: RunEvent }
+  | { type: 'transient'; runId: string; path: string; name: string; data: JsonValue };
+
+export interface ControlOptions {
+  by?: string;
+  reason?: string;
+}
+
+export interface DecisionOptions {
+  step?: string;
+  comment?: string;
+  by?: string;
+  payload?: JsonValue;
+}
+
+export class Engine {
+  readonly store: Store;
+  readonly registry: KindRegistry;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly #ids: IdGenerator;
+  readonly #runs: RunManager;
+  readonly #handlers = new Map<string, TaskHandler>();
+  readonly #listeners = new Set<(event: EngineEvent) => void>();
+  readonly #options: EngineOptions;
+  #worker?: Worker;
+
+  constructor(store: Store, options: EngineOptions = {}) {
+    this.store = store;
+    this.#options = options;
+    this.clock = options.clock ?? systemClock;
+    this.registry = options.registry ?? createBuiltinRegistry();
+    this.log = options.logger ?? pino({ level: process.env.BATON_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    this.#ids = options.ids ?? defaultIdGenerator(this.clock);
+    this.#runs = new RunManager(store, this.registry, this.clock);
+    this.#runs.onCommit((committed) => this.#afterCommit(committed));
+  }
+
+  registerTask(name: string, handler: TaskHandler): this {
+    this.#handlers.set(name, handler);
+    return this;
+  }
+
+  /** Stores a definition (idempotent by content hash) and returns its identity. */
+  async register(definition: WorkflowDefinition | string, source?: string): Promise<WorkflowSummary> {
+    const def = typeof definition === 'string' ? loadWorkflowText(definition, { registry: this.registry }) : definition;
+    const hash = hashDefinition(def);
+    if (!(await this.store.getDefinition(hash))) {
+      await this.store.saveDefinition({
+        hash,
+        name: def.name,
+        version: def.version,
+        definition: def,
+        source: source ?? (typeof definition === 'string' ? definition : undefined),
+        createdAt: this.clock.now(),
+      });
+    }
+    this.#runs.compile(def, hash);
+    return { name: def.name, version: def.version, hash };
+  }
+
+  async registerFile(file: string): Promise<WorkflowSummary> {
+    const definition = await loadWorkflowFile(file, { registry: this.registry });
+    return this.register(definition);
+  }
+
+  async start(workflow: string | WorkflowDefinition, input: Record<string, unknown> = {}, options: StartOptions = {}): Promise<RunHandle> {
+    if (options.idempotencyKey !== undefined) {
+      const existing = await this.store.findRunByIdempotencyKey(options.idempotencyKey);
+      if (existing) return this.#handle(existing.id, false);
+    }
+    const summary = typeof workflow === 'string' ? await this.#resolve(workflow, options.version) : await this.register(workflow);
+    const wf = await this.#runs.workflow(summary.hash);
+    const validInput = validateRunInputs(wf.definition, input);
+    const runId = options.runId ?? this.#ids();
+    const now = this.clock.now();
+    const timeout = wf.definition.timeout;
+    const created = await this.#runs.create(
+      runId,
+      wf,
+      {
+        type: 'RunStarted',
+        seq: 1,
+        at: now,
+        workflow: wf.ref,
+        input: validInput,
+        idempotencyKey: options.idempotencyKey,
+        tenant: options.tenant,
+        timeoutAt: timeout === undefined ? undefined : now + timeout,
+      },
+      (state) => decide(wf, state, now),
+    );
+    return this.#handle(created.runId, created.created);
+  }
+
+  /** Starts a run and waits for its output; throws when it fails or is cancelled. */
+  async run(workflow: string | WorkflowDefinition, input: Record<string, unknown> = {}, options: StartOptions = {}): Promise<JsonValue> {
+    const handle = await this.start(workflow, input, options);
+    return handle.result();
+  }
+
+  async #resolve(name: string, version?: string): Promise<WorkflowSummary> {
+    const stored = await this.store.latestDefinition(name, version);
+    if (!stored) {
+      const known = (await this.store.listDefinitions()).map((d) => d.name);
+      throw new BatonError('WORKFLOW_NOT_FOUND', `no workflow named "${name}"${version ? ` with version ${version}` : ''} is registered`, {
+        details: { name, version, known: [...new Set(known)] },
+      });
+    }
+    this.#runs.compile(stored.definition, stored.hash);
+    return { name: stored.name, version: stored.version, hash: stored.hash };
+  }
+
+  #handle(id: string, created: boolean): RunHandle {
+    return { id, created, result: (options) => this.result(id, options) };
+  }
+
+  /** Waits until the run reaches an outcome (or `statuses`), whichever process runs it. */
+  async wait(runId: string, options: { timeoutMs?: number; statuses?: readonly string[] } = {}): Promise<RunRow> {
+    const wanted = new Set(options.statuses ?? TERMINAL_RUN_STATUSES);
+    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
+    for (;;) {
+      const run = await this.store.getRun(runId);
+      if (!run) throw new BatonError('RUN_NOT_FOUND', `no run with id ${runId}`, { details: { runId } });
+      if (wanted.has(run.status)) return run;
+      if (deadline !== undefined && Date.now() >= deadline) {
+        throw new BatonError('WAIT_TIMEOUT', `run ${runId} is still ${run.status} after ${options.timeoutMs}ms`, { retryable: true });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, Math.min(500, deadline === undefined ? 500 : Math.max(1, deadline - Date.now())));
+        const unsubscribe = this.subscribe(() => finish(), { runId });
+        function finish() {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve();
+        }
+      });
+    }
+  }
+
+  async result(runId: string, options: { timeoutMs?: number } = {}): Promise<JsonValue> {
+    const run = await this.wait(runId, options);
+    if (run.status === 'completed') return run.output ?? null;
+    const error = run.error;
+    throw new BatonError(run.status === 'cancelled' ? 'RUN_CANCELLED' : 'RUN_FAILED', `run ${runId} ${run.status}${error ? `: ${error.message}` : ''}`, {
+      details: { runId, error: error as unknown as JsonValue },
+    });
+  }
+
+  async getRun(runId: string): Promise<RunDetails> {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new BatonError('RUN_NOT_FOUND', `no run with id ${runId}`, { details: { runId } });
+    return { ...run, steps: await this.store.getSteps(runId) };
+  }
+
+  listRuns(filter?: RunFilter): Promise<RunRow[]> {
+    return this.store.listRuns(filter);
+  }
+
+  async history(runId: string): Promise<RunEvent[]> {
+    return this.store.loadEvents(runId);
+  }
+
+  async pause(runId: string, options: ControlOptions = {}): Promise<void> {
+    await this.#runs.mutate(runId, (_wf, state, now) => pauseRun(state, now, options.by, options.reason));
+  }
+
+  async resume(runId: string, options: ControlOptions = {}): Promise<void> {
+    await this.#runs.mutate(runId, (wf, state, now) => resumeRun(wf, state, now, options.by));
+  }
+
+  async cancel(runId: string, options: ControlOptions = {}): Promise<void> {
+    await this.#runs.mutate(runId, (wf, state, now) => cancelRun(wf, state, now, options.by, options.reason));
+  }
+
+  async retry(runId: string, options: ControlOptions = {}): Promise<void> {
+    await this.#runs.mutate(runId, (wf, state, now) => retryRun(wf, state, now, options.by));
+  }
+
+  approve(runId: string, options: DecisionOptions = {}): Promise<void> {
+    return this.#decide(runId, { decision: 'approved', comment: options.comment, by: options.by, payload: options.payload }, options.step);
+  }
+
+  reject(runId: string, options: DecisionOptions = {}): Promise<void> {
+    return this.#decide(runId, { decision: 'rejected', comment: options.comment, by: options.by, payload: options.payload }, options.step);
+  }
+
+  async #decide(runId: string, input: ApprovalInput, step?: string): Promise<void> {
+    await this.#runs.mutate(runId, (wf, state, now) => decideApproval(wf, state, findPendingApproval(state, step).path, input, now));
+  }
+
+  pendingApprovals(filter?: { runId?: string; limit?: number }): Promise<PendingApproval[]> {
+    return this.store.listPendingApprovals(filter);
+  }
+
+  /** Receives every history event committed by this process, and transient step events. */
+  subscribe(listener: (event: EngineEvent) => void, filter: { runId?: string } = {}): () => void {
+    const wrapped = filter.runId === undefined ? listener : (event: EngineEvent) => event.runId === filter.runId && listener(event);
+    this.#listeners.add(wrapped);
+    return () => this.#listeners.delete(wrapped);
+  }
+
+  /** Starts executing tasks in this process. */
+  startWorker(options: WorkerOptions = {}): Worker {
+    if (this.#worker) return this.#worker;
+    const runner = createTaskRunner({
+      runs: this.#runs,
+      store: this.store,
+      log: this.log,
+      services: {
+        handlers: this.#handlers,
+        http: { allowHosts: this.#options.allowHosts ?? envList('BATON_HTTP_ALLOW'), fetchTimeoutMs: this.#options.httpTimeoutMs ?? 30_000 },
+        sandbox: { timeoutMs: this.#options.sandbox?.timeoutMs ?? 5_000, memoryBytes: this.#options.sandbox?.memoryBytes ?? 32 * 1024 * 1024 },
+      },
+      publish: (runId, path, name, data) => this.#emit({ type: 'transient', runId, path, name, data }),
+      startChild: (parentRunId, path) => this.#startChild(parentRunId, path),
+      recordRejection: async (task, reason) => {
+        this.log.warn({ taskId: task.id, runId: task.runId }, reason);
+        await this.store.recordRejectedCommit({ taskId: task.id, owner: task.owner, token: task.token, runId: task.runId, reason, at: this.clock.now() });
+      },
+    });
+    this.#worker = new Worker(this.store, this.clock, runner, this.log, options);
+    this.#worker.start();
+    return this.#worker;
+  }
+
+  async stopWorker(graceMs?: number): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    await worker?.stop(graceMs);
+  }
+
+  async close(): Promise<void> {
+    await this.stopWorker();
+    await this.store.close();
+  }
+
+  async #startChild(parentRunId: string, path: string): Promise<void> {
+    const { state } = await this.#runs.read(parentRunId);
+    const step = state.steps.get(path);
+    if (!step?.child || !step.childRunId || step.status !== 'waiting') return;
+    const childRunId = step.childRunId;
+    const existing = await this.store.getRun(childRunId);
+    if (existing) {
+      if (existing.status === 'failed' || existing.status === 'cancelled') await this.retry(childRunId, { by: `parent ${parentRunId}` });
+      else if (existing.status === 'completed') {
+        await this.#runs.mutate(parentRunId, (wf, s, now) => childFinished(wf, s, path, { status: 'completed', output: existing.output ?? null }, now));
+      }
+      return;
+    }
+    try {
+      const summary = await this.#resolve(step.child.workflow, step.child.version);
+      const wf = await this.#runs.workflow(summary.hash);
+      const input = validateRunInputs(wf.definition, (step.child.input ?? {}) as Record<string, unknown>);
+      const now = this.clock.now();
+      await this.#runs.create(
+        childRunId,
+        wf,
+        {
+          type: 'RunStarted',
+          seq: 1,
+          at: now,
+          workflow: wf.ref,
+          input,
+          parent: { runId: parentRunId, path },
+          tenant: state.tenant,
+          timeoutAt: wf.definition.timeout === undefined ? undefined : now + wf.definition.timeout,
+        },
+        (childState) => decide(wf, childState, now),
+      );
+    } catch (error) {
+      if (!(error instanceof BatonError)) throw error;
+      await this.#runs.mutate(parentRunId, (wf, s, now) => childFinished(wf, s, path, { status: 'failed', error: error.toJSON() }, now));
+    }
+  }
+
+  #afterCommit(committed: Committed): void {
+    for (const event of committed.events) this.#emit({ type: 'history', runId: committed.runId, event });
+    const worker = this.#worker;
+    const now = this.clock.now();
+    if (worker && committed.write.tasks.insert.some((task) => task.runAt <= now)) worker.wake();
+    for (const event of committed.events) {
+      if ((event.type === 'RunCancelled' || event.type === 'RunFailed') && worker) worker.abortRun(committed.runId, `run ${event.type === 'RunCancelled' ? 'cancelled' : 'failed'}`);
+      if (event.type === 'StepCancelled') {
+        const child = committed.state.steps.get(event.path)?.childRunId;
+        if (child) void this.cancel(child, { by: `parent ${committed.runId}`, reason: 'parent cancelled' }).catch(() => undefined);
+      }
+    }
+  }
+
+  #emit(event: EngineEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log.error({ err: error }, 'event listener threw');
+      }
+    }
+  }
+}
+
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const store = typeof options.store === 'object' ? options.store : await openStore(options.store, options.clock);
+  return new Engine(store, options);
+}
+
+function envList(name: string): string[] {
+  return (process.env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,175 @@
+/**
+ * The imperative shell around the pure core for one run at a time: load the run's state
+ * (cached, rebuilt from history on a miss), apply a pure transition, and commit the
+ * resulting events, projections and task changes atomically. A conflict (someone else
+ * appended first) discards the cached state and tries again on fresh history.
+ */
+import { CompiledWorkflow } from '../core/compiled.ts';
+import type { RunEvent } from '../core/events.ts';
+import { changedStepRows, runRow } from '../core/projection.ts';
+import { newRunState, replay, type RunState } from '../core/state.ts';
+import { taskChanges } from '../core/tasks.ts';
+import { BatonError } from '../errors.ts';
+import type { KindRegistry } from '../kinds/registry.ts';
+import type { WorkflowDefinition } from '../language/model.ts';
+import type { Clock } from '../util/clock.ts';
+import type { CommitResult, Lease, RunWrite, Store } from '../store/types.ts';
+import { KeyedMutex } from './keyed-mutex.ts';
+
+export type Transition = (wf: CompiledWorkflow, state: RunState, now: number) => RunEvent[] | undefined;
+
+export interface Committed {
+  runId: string;
+  events: RunEvent[];
+  state: RunState;
+  write: RunWrite;
+}
+
+export interface MutateOptions {
+  complete?: Lease;
+  verify?: Lease;
+}
+
+export type MutateResult = { ok: true; committed?: Committed } | { ok: false; reason: 'stale-lease' };
+
+const MAX_CONFLICT_RETRIES = 50;
+const CACHE_LIMIT = 5_000;
+
+export class RunManager {
+  readonly store: Store;
+  readonly registry: KindRegistry;
+  readonly clock: Clock;
+  readonly #states = new Map<string, RunState>();
+  readonly #workflows = new Map<string, CompiledWorkflow>();
+  readonly #locks = new KeyedMutex();
+  readonly #listeners = new Set<(committed: Committed) => void>();
+
+  constructor(store: Store, registry: KindRegistry, clock: Clock) {
+    this.store = store;
+    this.registry = registry;
+    this.clock = clock;
+  }
+
+  onCommit(listener: (committed: Committed) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async workflow(hash: string): Promise<CompiledWorkflow> {
+    let compiled = this.#workflows.get(hash);
+    if (!compiled) {
+      const stored = await this.store.getDefinition(hash);
+      if (!stored) throw new BatonError('DEFINITION_NOT_FOUND', `no stored workflow definition with hash ${hash}`);
+      compiled = this.compile(stored.definition, hash);
+    }
+    return compiled;
+  }
+
+  compile(definition: WorkflowDefinition, hash: string): CompiledWorkflow {
+    let compiled = this.#workflows.get(hash);
+    if (!compiled) {
+      compiled = new CompiledWorkflow(definition, { name: definition.name, version: definition.version, hash }, this.registry);
+      this.#workflows.set(hash, compiled);
+    }
+    return compiled;
+  }
+
+  async #load(runId: string): Promise<{ wf: CompiledWorkflow; state: RunState }> {
+    let state = this.#states.get(runId);
+    if (!state) {
+      const events = await this.store.loadEvents(runId);
+      if (events.length === 0) throw new BatonError('RUN_NOT_FOUND', `no run with id ${runId}`, { details: { runId } });
+      state = replay(runId, events);
+      this.#remember(state);
+    }
+    return { wf: await this.workflow(state.workflow.hash), state };
+  }
+
+  /** A copy-free read of the current state; callers must not modify it. */
+  async read(runId: string): Promise<{ wf: CompiledWorkflow; state: RunState }> {
+    return this.#locks.run(runId, () => this.#load(runId));
+  }
+
+  #remember(state: RunState): void {
+    if (this.#states.size >= CACHE_LIMIT) {
+      const oldest = this.#states.keys().next().value;
+      if (oldest !== undefined) this.#states.delete(oldest);
+    }
+    this.#states.set(state.id, state);
+  }
+
+  forget(runId: string): void {
+    this.#states.delete(runId);
+  }
+
+  /** Applies `transition` to the run and commits it; re-reads history and retries on conflicts. */
+  async mutate(runId: string, transition: Transition, options: MutateOptions = {}): Promise<MutateResult> {
+    return this.#locks.run(runId, async () => {
+      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+        const { wf, state } = await this.#load(runId);
+        const expectedSeq = state.seq;
+        let events: RunEvent[] | undefined;
+        try {
+          events = transition(wf, state, this.clock.now());
+        } catch (error) {
+          this.#states.delete(runId);
+          throw error;
+        }
+        if (!events || events.length === 0) {
+          if (!options.complete) return { ok: true };
+          const result = await this.store.commit({ writes: [], complete: options.complete });
+          return result.ok ? { ok: true } : { ok: false, reason: 'stale-lease' };
+        }
+        const write = buildWrite(state, expectedSeq, events);
+        const result: CommitResult = await this.store.commit({ writes: [write], complete: options.complete, verify: options.verify });
+        if (result.ok) {
+          const committed = { runId, events, state, write };
+          this.#emit(committed);
+          return { ok: true, committed };
+        }
+        this.#states.delete(runId);
+        if (result.reason === 'stale-lease') return { ok: false, reason: 'stale-lease' };
+        if (result.reason !== 'conflict') throw new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
+      }
+      throw new BatonError('COMMIT_CONFLICT', `run ${runId} kept changing; gave up after ${MAX_CONFLICT_RETRIES} attempts`, {
+        retryable: true,
+      });
+    });
+  }
+
+  /** Creates a run from its first event plus the initial decisions; returns the existing run on a duplicate key. */
+  async create(
+    runId: string,
+    wf: CompiledWorkflow,
+    started: Extract<RunEvent, { type: 'RunStarted' }>,
+    initial: (state: RunState) => RunEvent[],
+  ): Promise<{ created: boolean; runId: string }> {
+    const state = newRunState(runId, started);
+    const events = [started, ...initial(state)];
+    const write = buildWrite(state, 0, events);
+    const result = await this.store.commit({ writes: [write] });
+    if (result.ok) {
+      this.#remember(state);
+      this.#emit({ runId, events, state, write });
+      return { created: true, runId };
+    }
+    if (result.reason === 'duplicate-idempotency-key') return { created: false, runId: result.runId };
+    if (result.reason === 'conflict') return { created: false, runId };
+    throw new BatonError('COMMIT_FAILED', `could not create run ${runId}: ${result.reason}`);
+  }
+
+  #emit(committed: Committed): void {
+    for (const listener of this.#listeners) listener(committed);
+  }
+}
+
+function buildWrite(state: RunState, expectedSeq: number, events: RunEvent[]): RunWrite {
+  return {
+    runId: state.id,
+    expectedSeq,
+    events,
+    run: runRow(state),
+    steps: changedStepRows(state, events),
+    tasks: taskChanges(state, events),
+  };
+}

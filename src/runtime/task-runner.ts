@@ -1,0 +1,136 @@
+/**
+ * What a worker does with each kind of task. Step tasks run the step kind's `execute`
+ * under a timeout and the lease's abort signal, then record the result through the
+ * pure core; the other tasks (timers, deadlines, child runs) are pure transitions.
+ */
+import type { Logger } from 'pino';
+import { childRunIdFor } from '../core/decide.ts';
+import {
+  approvalTimedOut,
+  childFinished,
+  fireTimer,
+  recordProgress,
+  recordStepResult,
+  type StepResult,
+  timeOutRun,
+} from '../core/signals.ts';
+import { BatonError, type JsonValue, serializeError } from '../errors.ts';
+import type { ExecuteContext, ExecuteServices } from '../kinds/types.ts';
+import type { ClaimedTask, Store } from '../store/types.ts';
+import type { RunManager } from './run-manager.ts';
+import { lease } from './worker.ts';
+
+export interface TaskRunnerDeps {
+  runs: RunManager;
+  store: Store;
+  services: ExecuteServices;
+  log: Logger;
+  publish(runId: string, path: string, type: string, data: JsonValue): void;
+  startChild(parentRunId: string, path: string): Promise<void>;
+  recordRejection(task: ClaimedTask, reason: string): Promise<void>;
+}
+
+export function createTaskRunner(deps: TaskRunnerDeps) {
+  const { runs, log } = deps;
+
+  async function settle(task: ClaimedTask, result: Awaited<ReturnType<RunManager['mutate']>>): Promise<void> {
+    if (!result.ok) await deps.recordRejection(task, 'lease lost before the result was committed');
+  }
+
+  async function runStep(task: ClaimedTask, signal: AbortSignal): Promise<void> {
+    const { wf, state } = await runs.read(task.runId);
+    const step = state.steps.get(task.path);
+    if (!step || step.status !== 'scheduled' || step.attempt !== task.attempt || state.outcome) {
+      await settle(task, await runs.mutate(task.runId, () => undefined, { complete: lease(task) }));
+      return;
+    }
+    const entry = wf.entry(step.id);
+    const definition = entry.step;
+    const controller = new AbortController();
+    const onLeaseAbort = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onLeaseAbort, { once: true });
+    let timedOut = false;
+    const timer =
+      definition.timeout === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            controller.abort(new BatonError('STEP_TIMEOUT', `step "${step.id}" timed out after ${definition.timeout}ms`, { retryable: true }));
+          }, definition.timeout);
+    const progress = { ...step.progress };
+    const ctx: ExecuteContext = {
+      runId: task.runId,
+      stepId: step.id,
+      path: task.path,
+      attempt: task.attempt,
+      idempotencyKey: `${task.runId}:${task.path}`,
+      input: step.input ?? null,
+      config: definition.config,
+      step: definition,
+      signal: controller.signal,
+      services: deps.services,
+      publish: (type, data) => deps.publish(task.runId, task.path, type, data),
+      log: (message, fields) => log.info({ runId: task.runId, step: task.path, attempt: task.attempt, ...fields }, message),
+      memo: async <T extends JsonValue>(key: string, fn: () => Promise<T>): Promise<T> => {
+        if (Object.hasOwn(progress, key)) return progress[key] as T;
+        const value = await fn();
+        const recorded = await runs.mutate(task.runId, (_wf, s, now) => recordProgress(s, task.path, task.attempt, key, value, now), {
+          verify: lease(task),
+        });
+        if (!recorded.ok) throw new BatonError('STEP_LEASE_LOST', 'the step lost its lease; another worker owns it now', { retryable: true });
+        progress[key] = value;
+        return value;
+      },
+    };
+    let result: StepResult;
+    try {
+      if (!entry.kind.execute) throw new BatonError('KIND_NOT_EXECUTABLE', `step kind "${entry.kind.key}" has no execute`);
+      const output = await entry.kind.execute(ctx);
+      result = { ok: true, output: output ?? null };
+    } catch (error) {
+      if (timedOut) {
+        result = { ok: false, error: { code: 'STEP_TIMEOUT', message: `step "${step.id}" timed out after ${definition.timeout}ms`, retryable: true } };
+      } else {
+        result = { ok: false, error: serializeError(error) };
+      }
+    } finally {
+      if (timer) clearTimeout(timer);
+      signal.removeEventListener('abort', onLeaseAbort);
+    }
+    if (signal.aborted) {
+      // The lease is gone (run cancelled, lease expired, shutdown): the result must not be recorded.
+      log.debug({ taskId: task.id }, 'dropping the result of an aborted task');
+      return;
+    }
+    await settle(task, await runs.mutate(task.runId, (w, s, now) => recordStepResult(w, s, task.path, task.attempt, result, now), { complete: lease(task) }));
+  }
+
+  return async function runTask(task: ClaimedTask, signal: AbortSignal): Promise<void> {
+    const complete = { complete: lease(task) };
+    switch (task.kind) {
+      case 'step':
+        return runStep(task, signal);
+      case 'timer':
+        return settle(task, await runs.mutate(task.runId, (wf, s, now) => fireTimer(wf, s, task.path, now), complete));
+      case 'approval-timeout':
+        return settle(task, await runs.mutate(task.runId, (wf, s, now) => approvalTimedOut(wf, s, task.path, now), complete));
+      case 'run-timeout':
+        return settle(task, await runs.mutate(task.runId, (wf, s, now) => timeOutRun(wf, s, now), complete));
+      case 'child-start':
+        await deps.startChild(task.runId, task.path);
+        return settle(task, await runs.mutate(task.runId, () => undefined, complete));
+      case 'child-done': {
+        const child = await deps.store.getRun(childRunIdFor(task.runId, task.path));
+        if (!child) throw new BatonError('RUN_NOT_FOUND', `child run of ${task.runId} at ${task.path} not found`);
+        const outcome =
+          child.status === 'completed'
+            ? ({ status: 'completed', output: child.output ?? null } as const)
+            : ({ status: child.status === 'cancelled' ? 'cancelled' : 'failed', error: child.error } as const);
+        if (child.status !== 'completed' && child.status !== 'failed' && child.status !== 'cancelled') {
+          return settle(task, await runs.mutate(task.runId, () => undefined, complete));
+        }
+        return settle(task, await runs.mutate(task.runId, (wf, s, now) => childFinished(wf, s, task.path, outcome, now), complete));
+      }
+    }
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * Claims due tasks from the store and runs them, holding each under a lease that a
+ * heartbeat renews. Work is never held only in memory: a worker that dies simply stops
+ * renewing, and any worker claims the task again once the lease expires.
+ */
+import type { Logger } from 'pino';
+import type { TaskKind } from '../core/tasks.ts';
+import type { ClaimedTask, Lease, Store } from '../store/types.ts';
+import type { Clock } from '../util/clock.ts';
+
+export interface WorkerOptions {
+  /** Identifies this worker in leases; defaults to host:pid:random. */
+  id?: string;
+  /** Tasks executed at once. */
+  concurrency?: number;
+  leaseMs?: number;
+  /** Longest sleep between checks for work enqueued by other processes. */
+  pollMs?: number;
+  queues?: readonly string[];
+  kinds?: readonly TaskKind[];
+}
+
+export type TaskRunner = (task: ClaimedTask, signal: AbortSignal) => Promise<void>;
+
+interface InFlight {
+  task: ClaimedTask;
+  controller: AbortController;
+  promise: Promise<void>;
+}
+
+export class Worker {
+  readonly id: string;
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #run: TaskRunner;
+  readonly #log: Logger;
+  readonly #options: Required<Pick<WorkerOptions, 'concurrency' | 'leaseMs' | 'pollMs'>> & WorkerOptions;
+  readonly #inFlight = new Map<string, InFlight>();
+  #running = false;
+  #loop?: Promise<void>;
+  #wake?: () => void;
+  #wakeRequested = false;
+  #heartbeat?: NodeJS.Timeout;
+
+  constructor(store: Store, clock: Clock, run: TaskRunner, log: Logger, options: WorkerOptions = {}) {
+    this.#store = store;
+    this.#clock = clock;
+    this.#run = run;
+    this.#log = log;
+    this.id = options.id ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+    this.#options = { concurrency: 32, leaseMs: 30_000, pollMs: 250, ...options };
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#main();
+    this.#heartbeat = setInterval(() => void this.#renew(), Math.max(50, Math.floor(this.#options.leaseMs / 3)));
+    this.#heartbeat.unref();
+  }
+
+  /** Asks the loop to look for work now (work was just enqueued in this process). */
+  wake(): void {
+    this.#wakeRequested = true;
+    this.#wake?.();
+  }
+
+  /** Aborts in-flight executions of one run (it was cancelled). */
+  abortRun(runId: string, reason: string): void {
+    for (const flight of this.#inFlight.values()) {
+      if (flight.task.runId === runId) flight.controller.abort(new Error(reason));
+    }
+  }
+
+  /**
+   * Stops claiming. In-flight tasks get `graceMs` to finish; the rest are aborted and
+   * their leases released so another worker can take them at once.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    this.wake();
+    await this.#loop;
+    const pending = [...this.#inFlight.values()];
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+    const finished = await Promise.race([Promise.allSettled(pending.map((p) => p.promise)).then(() => 'done' as const), timer]);
+    if (finished === 'timeout') {
+      for (const flight of this.#inFlight.values()) {
+        flight.controller.abort(new Error('worker shutting down'));
+        await this.#store.releaseTask(lease(flight.task)).catch(() => undefined);
+      }
+      await Promise.allSettled([...this.#inFlight.values()].map((p) => p.promise));
+    }
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+  }
+
+  async #main(): Promise<void> {
+    while (this.#running) {
+      this.#wakeRequested = false;
+      let claimed: ClaimedTask[] = [];
+      const capacity = this.#options.concurrency - this.#inFlight.size;
+      if (capacity > 0) {
+        try {
+          claimed = await this.#store.claimTasks({
+            owner: this.id,
+            limit: capacity,
+            leaseMs: this.#options.leaseMs,
+            queues: this.#options.queues,
+            kinds: this.#options.kinds,
+          });
+        } catch (error) {
+          this.#log.error({ err: error }, 'claiming tasks failed; retrying');
+          await this.#sleep(this.#options.pollMs);
+          continue;
+        }
+        for (const task of claimed) this.#execute(task);
+      }
+      if (claimed.length > 0 && claimed.length === capacity) continue;
+      if (this.#wakeRequested) continue;
+      await this.#sleep(await this.#sleepTime(capacity > 0));
+    }
+  }
+
+  #execute(task: ClaimedTask): void {
+    const controller = new AbortController();
+    const promise = this.#run(task, controller.signal)
+      .catch((error) => this.#log.error({ err: error, taskId: task.id }, 'task failed unexpectedly'))
+      .finally(() => {
+        this.#inFlight.delete(task.id);
+        this.wake();
+      });
+    this.#inFlight.set(task.id, { task, controller, promise });
+  }
+
+  async #sleepTime(hasCapacity: boolean): Promise<number> {
+    if (!hasCapacity) return this.#options.pollMs;
+    try {
+      const next = await this.#store.nextWakeup();
+      if (next === undefined) return this.#options.pollMs;
+      return Math.max(0, Math.min(this.#options.pollMs, next - this.#clock.now()));
+    } catch {
+      return this.#options.pollMs;
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.#wakeRequested || !this.#running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = undefined;
+        done();
+      };
+    });
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    const flights = [...this.#inFlight.values()];
+    try {
+      const lost = new Set(await this.#store.renewLeases(flights.map((f) => lease(f.task)), this.#options.leaseMs));
+      for (const flight of flights) {
+        if (lost.has(flight.task.id)) {
+          this.#log.warn({ taskId: flight.task.id }, 'lease lost; aborting the task');
+          flight.controller.abort(new Error('lease lost'));
+        }
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, 'renewing leases failed');
+    }
+  }
+}
+
+export function lease(task: ClaimedTask): Lease {
+  return { taskId: task.id, owner: task.owner, token: task.token };
+}

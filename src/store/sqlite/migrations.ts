@@ -1,0 +1,95 @@
+/** Numbered schema migrations of the SQLite store; applied in order inside one transaction each. */
+export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE definitions (
+  hash TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  source TEXT,
+  created_at INTEGER NOT NULL,
+  ordinal INTEGER NOT NULL
+);
+CREATE INDEX definitions_by_name ON definitions (name, ordinal);
+
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  ordinal INTEGER NOT NULL,
+  workflow_name TEXT NOT NULL,
+  workflow_version TEXT NOT NULL,
+  workflow_hash TEXT NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  parent_run_id TEXT,
+  idempotency_key TEXT UNIQUE,
+  tenant TEXT,
+  seq INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+);
+CREATE INDEX runs_by_ordinal ON runs (ordinal);
+CREATE INDEX runs_by_status ON runs (status, ordinal);
+CREATE INDEX runs_by_workflow ON runs (workflow_name, ordinal);
+CREATE INDEX runs_by_parent ON runs (parent_run_id) WHERE parent_run_id IS NOT NULL;
+
+CREATE TABLE events (
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+
+CREATE TABLE steps (
+  run_id TEXT NOT NULL,
+  path TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  input TEXT,
+  output TEXT,
+  error TEXT,
+  detail TEXT,
+  waiting_for TEXT,
+  started_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  PRIMARY KEY (run_id, path)
+) WITHOUT ROWID;
+CREATE INDEX steps_waiting ON steps (waiting_for) WHERE waiting_for IS NOT NULL;
+
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  path TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  run_at INTEGER NOT NULL,
+  queue TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  held INTEGER NOT NULL DEFAULT 0,
+  lease_owner TEXT,
+  lease_token INTEGER NOT NULL DEFAULT 0,
+  lease_expires_at INTEGER
+);
+CREATE INDEX tasks_due ON tasks (held, run_at);
+CREATE INDEX tasks_by_run ON tasks (run_id);
+
+CREATE TABLE rejected_commits (
+  id INTEGER PRIMARY KEY,
+  task_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  token INTEGER NOT NULL,
+  run_id TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,421 @@
+/**
+ * The embedded store: one SQLite file in WAL mode through `node:sqlite`. Statements are
+ * synchronous, so a commit is one uninterrupted BEGIN IMMEDIATE … COMMIT; several
+ * processes may share the file (busy_timeout serialises writers).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { RunEvent } from '../../core/events.ts';
+import type { RunRow, StepRow } from '../../core/projection.ts';
+import { type Clock, systemClock } from '../../util/clock.ts';
+import type {
+  ClaimedTask,
+  ClaimOptions,
+  CommitRequest,
+  CommitResult,
+  DefinitionSummary,
+  Lease,
+  PendingApproval,
+  RejectedCommit,
+  RunFilter,
+  RunWrite,
+  Store,
+  StoredDefinition,
+} from '../types.ts';
+import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { eventFromRow, runFromRow, stepFromRow, taskFromRow } from './rows.ts';
+
+type Row = Record<string, unknown>;
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  path: string;
+  clock?: Clock;
+  busyTimeoutMs?: number;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite';
+  readonly path: string;
+  readonly #db: DatabaseSync;
+  readonly #clock: Clock;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(options: SqliteStoreOptions) {
+    this.path = options.path;
+    this.#clock = options.clock ?? systemClock;
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.#db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;');
+  }
+
+  #sql(text: string): StatementSync {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  #transaction<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async init(): Promise<void> {
+    this.#transaction(() => {
+      this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      const applied = new Set(
+        (this.#db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((row) => Number(row.version)),
+      );
+      for (const migration of SQLITE_MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        this.#db.exec(migration.sql);
+        this.#db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, this.#clock.now());
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  async now(): Promise<number> {
+    return this.#clock.now();
+  }
+
+  async saveDefinition(definition: StoredDefinition): Promise<void> {
+    this.#transaction(() => {
+      const next = Number((this.#sql('SELECT COALESCE(MAX(ordinal), 0) + 1 AS next FROM definitions').get() as Row).next);
+      this.#sql(
+        `INSERT INTO definitions (hash, name, version, definition, source, created_at, ordinal) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (hash) DO UPDATE SET ordinal = excluded.ordinal`,
+      ).run(
+        definition.hash,
+        definition.name,
+        definition.version,
+        JSON.stringify(definition.definition),
+        definition.source ?? null,
+        definition.createdAt,
+        next,
+      );
+    });
+  }
+
+  async getDefinition(hash: string): Promise<StoredDefinition | undefined> {
+    const row = this.#sql('SELECT * FROM definitions WHERE hash = ?').get(hash) as Row | undefined;
+    return row ? definitionFromRow(row) : undefined;
+  }
+
+  async latestDefinition(name: string, version?: string): Promise<StoredDefinition | undefined> {
+    const row = (
+      version === undefined
+        ? this.#sql('SELECT * FROM definitions WHERE name = ? ORDER BY ordinal DESC LIMIT 1').get(name)
+        : this.#sql('SELECT * FROM definitions WHERE name = ? AND version = ? ORDER BY ordinal DESC LIMIT 1').get(name, version)
+    ) as Row | undefined;
+    return row ? definitionFromRow(row) : undefined;
+  }
+
+  async listDefinitions(): Promise<DefinitionSummary[]> {
+    return (this.#sql('SELECT hash, name, version, created_at FROM definitions ORDER BY name, ordinal').all() as Row[]).map((row) => ({
+      hash: String(row.hash),
+      name: String(row.name),
+      version: String(row.version),
+      createdAt: Number(row.created_at),
+    }));
+  }
+
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    const outcome = { result: { ok: true } as CommitResult };
+    try {
+      this.#transaction(() => {
+        const lease = request.complete ?? request.verify;
+        if (lease) {
+          const held = request.complete
+            ? this.#sql('DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').run(lease.taskId, lease.owner, lease.token).changes
+            : (this.#sql('SELECT COUNT(*) AS n FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').get(
+                lease.taskId,
+                lease.owner,
+                lease.token,
+              ) as Row).n;
+          if (Number(held) === 0) {
+            outcome.result = { ok: false, reason: 'stale-lease', taskId: lease.taskId };
+            throw ABORT;
+          }
+        }
+        for (const write of request.writes) {
+          const failure = this.#write(write);
+          if (failure) {
+            outcome.result = failure;
+            throw ABORT;
+          }
+        }
+      });
+    } catch (error) {
+      if (error !== ABORT) throw error;
+    }
+    return outcome.result;
+  }
+
+  #write(write: RunWrite): CommitResult | undefined {
+    const run = write.run;
+    if (write.expectedSeq === 0) {
+      if (run.idempotencyKey !== undefined) {
+        const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as Row | undefined;
+        if (existing) return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.id) };
+      }
+      if (this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id)) return { ok: false, reason: 'conflict', runId: run.id };
+      const ordinal = Number((this.#sql('SELECT COALESCE(MAX(ordinal), 0) + 1 AS next FROM runs').get() as Row).next);
+      this.#sql(
+        `INSERT INTO runs (id, ordinal, workflow_name, workflow_version, workflow_hash, status, input, output, error,
+           parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        run.id,
+        ordinal,
+        run.workflowName,
+        run.workflowVersion,
+        run.workflowHash,
+        run.status,
+        JSON.stringify(run.input),
+        json(run.output),
+        json(run.error),
+        run.parentRunId ?? null,
+        run.idempotencyKey ?? null,
+        run.tenant ?? null,
+        run.seq,
+        run.createdAt,
+        run.updatedAt,
+        run.finishedAt ?? null,
+      );
+    } else {
+      const changed = this.#sql(
+        `UPDATE runs SET status = ?, output = ?, error = ?, seq = ?, updated_at = ?, finished_at = ? WHERE id = ? AND seq = ?`,
+      ).run(run.status, json(run.output), json(run.error), run.seq, run.updatedAt, run.finishedAt ?? null, run.id, write.expectedSeq).changes;
+      if (Number(changed) === 0) return { ok: false, reason: 'conflict', runId: run.id };
+    }
+    const insertEvent = this.#sql('INSERT INTO events (run_id, seq, type, at, body) VALUES (?, ?, ?, ?, ?)');
+    for (const event of write.events) insertEvent.run(run.id, event.seq, event.type, event.at, JSON.stringify(event));
+    this.#writeSteps(run.id, write.steps.upsert, write.steps.remove);
+    this.#writeTasks(write);
+    return undefined;
+  }
+
+  #writeSteps(runId: string, upsert: StepRow[], remove: string[]): void {
+    const statement = this.#sql(
+      `INSERT INTO steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for, started_at, updated_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
+         output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
+         updated_at = excluded.updated_at, finished_at = excluded.finished_at`,
+    );
+    for (const step of upsert) {
+      statement.run(
+        runId,
+        step.path,
+        step.stepId,
+        step.status,
+        step.attempt,
+        json(step.input),
+        json(step.output),
+        json(step.error),
+        json(step.detail),
+        step.waitingFor ?? null,
+        step.startedAt,
+        step.updatedAt,
+        step.finishedAt ?? null,
+      );
+    }
+    const del = this.#sql('DELETE FROM steps WHERE run_id = ? AND path = ?');
+    for (const path of remove) del.run(runId, path);
+  }
+
+  #writeTasks(write: RunWrite): void {
+    const { tasks, run } = write;
+    if (tasks.removeAll) this.#sql('DELETE FROM tasks WHERE run_id = ?').run(run.id);
+    const del = this.#sql('DELETE FROM tasks WHERE id = ?');
+    for (const id of tasks.remove) del.run(id);
+    const insert = this.#sql(
+      `INSERT INTO tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO NOTHING`,
+    );
+    const paused = run.status === 'paused';
+    for (const task of tasks.insert) {
+      const held = paused && task.runId === run.id && task.kind === 'step' ? 1 : 0;
+      insert.run(task.id, task.runId, task.kind, task.path, task.attempt, task.runAt, task.queue, task.priority, held);
+    }
+    if (tasks.hold !== undefined) {
+      this.#sql("UPDATE tasks SET held = ? WHERE run_id = ? AND kind = 'step'").run(tasks.hold ? 1 : 0, run.id);
+    }
+  }
+
+  async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
+    return (this.#sql('SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq) as Row[]).map(eventFromRow);
+  }
+
+  async getRun(runId: string): Promise<RunRow | undefined> {
+    const row = this.#sql('SELECT * FROM runs WHERE id = ?').get(runId) as Row | undefined;
+    return row ? runFromRow(row) : undefined;
+  }
+
+  async findRunByIdempotencyKey(key: string): Promise<RunRow | undefined> {
+    const row = this.#sql('SELECT * FROM runs WHERE idempotency_key = ?').get(key) as Row | undefined;
+    return row ? runFromRow(row) : undefined;
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRow[]> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+      params.push(...filter.status);
+    }
+    if (filter.workflow !== undefined) {
+      where.push('workflow_name = ?');
+      params.push(filter.workflow);
+    }
+    if (filter.parentRunId !== undefined) {
+      where.push('parent_run_id = ?');
+      params.push(filter.parentRunId);
+    }
+    if (filter.tenant !== undefined) {
+      where.push('tenant = ?');
+      params.push(filter.tenant);
+    }
+    if (filter.before !== undefined) {
+      where.push('ordinal < (SELECT ordinal FROM runs WHERE id = ?)');
+      params.push(filter.before);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ordinal DESC LIMIT ?`;
+    params.push(filter.limit ?? 50);
+    return (this.#db.prepare(sql).all(...params) as Row[]).map(runFromRow);
+  }
+
+  async getSteps(runId: string): Promise<StepRow[]> {
+    return (this.#sql('SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, path').all(runId) as Row[]).map(stepFromRow);
+  }
+
+  async listPendingApprovals(filter: { runId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
+    const rows = (
+      filter.runId === undefined
+        ? this.#sql("SELECT * FROM steps WHERE waiting_for = 'approval' ORDER BY updated_at LIMIT ?").all(filter.limit ?? 100)
+        : this.#sql("SELECT * FROM steps WHERE waiting_for = 'approval' AND run_id = ? ORDER BY updated_at LIMIT ?").all(
+            filter.runId,
+            filter.limit ?? 100,
+          )
+    ) as Row[];
+    const approvals: PendingApproval[] = [];
+    for (const row of rows) {
+      const run = await this.getRun(String(row.run_id));
+      if (run) approvals.push({ run, step: stepFromRow(row) });
+    }
+    return approvals;
+  }
+
+  async claimTasks(options: ClaimOptions): Promise<ClaimedTask[]> {
+    const now = this.#clock.now();
+    const filters: string[] = [];
+    const params: (string | number)[] = [options.owner, now + options.leaseMs, now, now];
+    if (options.queues?.length) {
+      filters.push(`AND queue IN (${options.queues.map(() => '?').join(', ')})`);
+      params.push(...options.queues);
+    }
+    if (options.kinds?.length) {
+      filters.push(`AND kind IN (${options.kinds.map(() => '?').join(', ')})`);
+      params.push(...options.kinds);
+    }
+    params.push(options.limit);
+    const sql = `UPDATE tasks SET lease_owner = ?, lease_token = lease_token + 1, lease_expires_at = ?
+      WHERE id IN (SELECT id FROM tasks WHERE held = 0 AND run_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+        ${filters.join(' ')} ORDER BY priority DESC, run_at LIMIT ?)
+      RETURNING *`;
+    const rows = this.#transaction(() => this.#sql(sql).all(...params) as Row[]);
+    return rows.map((row) => ({ ...taskFromRow(row), owner: options.owner, token: Number(row.lease_token), leaseExpiresAt: Number(row.lease_expires_at) }));
+  }
+
+  async renewLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
+    const lost: string[] = [];
+    const expires = this.#clock.now() + leaseMs;
+    this.#transaction(() => {
+      const statement = this.#sql('UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND lease_token = ?');
+      for (const lease of leases) {
+        if (Number(statement.run(expires, lease.taskId, lease.owner, lease.token).changes) === 0) lost.push(lease.taskId);
+      }
+    });
+    return lost;
+  }
+
+  async releaseTask(lease: Lease): Promise<void> {
+    this.#sql('UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ? AND lease_token = ?').run(
+      lease.taskId,
+      lease.owner,
+      lease.token,
+    );
+  }
+
+  async nextWakeup(): Promise<number | undefined> {
+    const row = this.#sql(
+      'SELECT MIN(CASE WHEN lease_expires_at IS NULL OR lease_expires_at < run_at THEN run_at ELSE lease_expires_at END) AS next FROM tasks WHERE held = 0',
+    ).get() as Row;
+    return row.next === null || row.next === undefined ? undefined : Number(row.next);
+  }
+
+  async getTask(taskId: string) {
+    const row = this.#sql('SELECT * FROM tasks WHERE id = ?').get(taskId) as Row | undefined;
+    if (!row) return undefined;
+    return { ...taskFromRow(row), owner: row.lease_owner === null ? undefined : String(row.lease_owner), token: Number(row.lease_token), held: Number(row.held) === 1 };
+  }
+
+  async recordRejectedCommit(rejection: RejectedCommit): Promise<void> {
+    this.#sql('INSERT INTO rejected_commits (task_id, owner, token, run_id, reason, at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      rejection.taskId,
+      rejection.owner,
+      rejection.token,
+      rejection.runId,
+      rejection.reason,
+      rejection.at,
+    );
+  }
+
+  async listRejectedCommits(runId?: string): Promise<RejectedCommit[]> {
+    const rows = (
+      runId === undefined
+        ? this.#sql('SELECT * FROM rejected_commits ORDER BY id').all()
+        : this.#sql('SELECT * FROM rejected_commits WHERE run_id = ? ORDER BY id').all(runId)
+    ) as Row[];
+    return rows.map((row) => ({
+      taskId: String(row.task_id),
+      owner: String(row.owner),
+      token: Number(row.token),
+      runId: String(row.run_id),
+      reason: String(row.reason),
+      at: Number(row.at),
+    }));
+  }
+}
+
+const ABORT = Symbol('abort-commit');
+
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function definitionFromRow(row: Row): StoredDefinition {
+  return {
+    hash: String(row.hash),
+    name: String(row.name),
+    version: String(row.version),
+    definition: JSON.parse(String(row.definition)),
+    source: row.source === null ? undefined : String(row.source),
+    createdAt: Number(row.created_at),
+  };
+}

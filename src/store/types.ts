@@ -1,0 +1,131 @@
+/**
+ * The one storage contract. Every implementation (SQLite embedded, PostgreSQL) passes
+ * the same contract suite in test/store/. The atomic unit is `commit`: append events,
+ * rewrite projections and change tasks in one transaction, guarded by optimistic
+ * concurrency on each run's sequence number and, for worker results, by the task lease.
+ */
+import type { RunEvent } from '../core/events.ts';
+import type { RunRow, StepRow } from '../core/projection.ts';
+import type { RunStatus } from '../core/state.ts';
+import type { TaskChanges, TaskKind, TaskSpec } from '../core/tasks.ts';
+import type { WorkflowDefinition } from '../language/model.ts';
+
+export interface StoredDefinition {
+  hash: string;
+  name: string;
+  version: string;
+  definition: WorkflowDefinition;
+  /** The original file text, when the definition came from a file. */
+  source?: string;
+  createdAt: number;
+}
+
+export interface DefinitionSummary {
+  hash: string;
+  name: string;
+  version: string;
+  createdAt: number;
+}
+
+export interface RunWrite {
+  runId: string;
+  /** The run's sequence number the events were decided on; 0 creates the run. */
+  expectedSeq: number;
+  events: RunEvent[];
+  run: RunRow;
+  steps: { upsert: StepRow[]; remove: string[] };
+  tasks: TaskChanges;
+}
+
+export interface Lease {
+  taskId: string;
+  owner: string;
+  token: number;
+}
+
+export interface CommitRequest {
+  writes: RunWrite[];
+  /** Deletes this task only if the lease is still held; otherwise nothing is written. */
+  complete?: Lease;
+  /** Requires the lease to be held, without deleting the task (checkpoints inside a step). */
+  verify?: Lease;
+}
+
+export type CommitResult =
+  | { ok: true }
+  | { ok: false; reason: 'conflict'; runId: string }
+  | { ok: false; reason: 'stale-lease'; taskId: string }
+  | { ok: false; reason: 'duplicate-idempotency-key'; runId: string };
+
+export interface ClaimedTask extends TaskSpec {
+  owner: string;
+  token: number;
+  leaseExpiresAt: number;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  limit: number;
+  leaseMs: number;
+  queues?: readonly string[];
+  kinds?: readonly TaskKind[];
+}
+
+export interface RunFilter {
+  status?: readonly RunStatus[];
+  workflow?: string;
+  parentRunId?: string;
+  tenant?: string;
+  /** Runs created strictly before this run (by creation order): keyset pagination. */
+  before?: string;
+  limit?: number;
+}
+
+export interface PendingApproval {
+  run: RunRow;
+  step: StepRow;
+}
+
+export interface RejectedCommit {
+  taskId: string;
+  owner: string;
+  token: number;
+  runId: string;
+  reason: string;
+  at: number;
+}
+
+export interface Store {
+  readonly kind: string;
+  /** Creates or migrates the schema; safe when several processes start at once. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+  /** The clock leases are measured on (the database's, where it has one). */
+  now(): Promise<number>;
+
+  saveDefinition(definition: StoredDefinition): Promise<void>;
+  getDefinition(hash: string): Promise<StoredDefinition | undefined>;
+  /** The most recently registered definition of `name` (with that version label, when given). */
+  latestDefinition(name: string, version?: string): Promise<StoredDefinition | undefined>;
+  listDefinitions(): Promise<DefinitionSummary[]>;
+
+  commit(request: CommitRequest): Promise<CommitResult>;
+  loadEvents(runId: string, afterSeq?: number): Promise<RunEvent[]>;
+  getRun(runId: string): Promise<RunRow | undefined>;
+  findRunByIdempotencyKey(key: string): Promise<RunRow | undefined>;
+  listRuns(filter?: RunFilter): Promise<RunRow[]>;
+  getSteps(runId: string): Promise<StepRow[]>;
+  listPendingApprovals(filter?: { runId?: string; limit?: number }): Promise<PendingApproval[]>;
+
+  claimTasks(options: ClaimOptions): Promise<ClaimedTask[]>;
+  /** Extends leases still held; returns the ids of tasks whose lease was lost. */
+  renewLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]>;
+  /** Gives a claimed task back without completing it (graceful shutdown). */
+  releaseTask(lease: Lease): Promise<void>;
+  /** Earliest time a task becomes claimable, for sleeping until then. */
+  nextWakeup(): Promise<number | undefined>;
+  getTask(taskId: string): Promise<(TaskSpec & { owner?: string; token: number; held: boolean }) | undefined>;
+
+  recordRejectedCommit(rejection: RejectedCommit): Promise<void>;
+  listRejectedCommits(runId?: string): Promise<RejectedCommit[]>;
+}
