@@ -78,11 +78,21 @@ class Pass {
   #walk(scope: Scope): boolean {
     const steps = this.wf.lists.get(scope.listKey) ?? [];
     let done = true;
+    let active = 0;
+    if (scope.stepLimit !== undefined) {
+      for (const step of steps) {
+        const status = this.state.steps.get(scope.prefix + step.id)?.status;
+        if (status !== undefined && !TERMINAL_STEP_STATUSES.has(status)) active++;
+      }
+    }
     for (const step of steps) {
       const path = scope.prefix + step.id;
       const current = this.state.steps.get(path);
       if (!current) {
-        this.#tryStart(step, path, scope);
+        if (scope.stepLimit === undefined || active < scope.stepLimit) {
+          this.#tryStart(step, path, scope);
+          if (this.state.steps.get(path)) active++;
+        }
         done = false;
       } else if (current.status === 'running' && current.blocks) {
         this.#advanceBlocks(step, current, scope);
@@ -138,7 +148,7 @@ class Pass {
     const scopes: Scope[] = [];
     for (let i = 0; i < blocks.instances.length; i++) {
       const instance = blocks.instances[i];
-      const inner = childScope(scope, step.id, current.path, blocks.firstOrdinal + i, instance.blockKey, instance.vars);
+      const inner = childScope(scope, step.id, current.path, blocks.firstOrdinal + i, instance.blockKey, instance.vars, blocks.stepConcurrency);
       scopes.push(inner);
       if (active >= limit) {
         allDone = false;
@@ -245,6 +255,7 @@ class Pass {
           round: current?.blocks ? current.blocks.round + 1 : 0,
           instances: outcome.instances,
           concurrency: outcome.concurrency,
+          stepConcurrency: outcome.stepConcurrency,
           note: outcome.note,
         });
         return;

@@ -53,6 +53,7 @@ export type RunEventBody =
       round: number;
       instances: BlockInstanceSpec[];
       concurrency?: number;
+      stepConcurrency?: number;
       note?: Record<string, JsonValue>;
     }
   | { type: 'RunPaused'; by?: string; reason?: string }

@@ -16,13 +16,23 @@ export interface Scope {
   ownerStepId?: string;
   listKey: string;
   vars: BlockVars;
+  /** Most steps of this scope in flight at once (a parallel group's `concurrency`). */
+  stepLimit?: number;
   parent?: Scope;
 }
 
 export const TOP_SCOPE: Scope = { prefix: '', listKey: '', vars: {} };
 
-export function childScope(parent: Scope, ownerStepId: string, ownerPath: string, ordinal: number, blockKey: string, vars: BlockVars): Scope {
-  return { prefix: `${ownerPath}[${ordinal}]/`, ownerStepId, listKey: `${ownerStepId}:${blockKey}`, vars, parent };
+export function childScope(
+  parent: Scope,
+  ownerStepId: string,
+  ownerPath: string,
+  ordinal: number,
+  blockKey: string,
+  vars: BlockVars,
+  stepLimit?: number,
+): Scope {
+  return { prefix: `${ownerPath}[${ordinal}]/`, ownerStepId, listKey: `${ownerStepId}:${blockKey}`, vars, stepLimit, parent };
 }
 
 /** Path of step `id` as seen from `scope`, or undefined when it is not visible. */

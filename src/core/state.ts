@@ -19,6 +19,7 @@ export interface BlockState {
   /** Ordinal of this round's first instance; instance paths are `<path>[<ordinal>]/<id>`. */
   firstOrdinal: number;
   concurrency?: number;
+  stepConcurrency?: number;
   note: Record<string, JsonValue>;
 }
 
@@ -206,6 +207,7 @@ function apply(state: RunState, event: RunEventBody, at: number): void {
         instances: event.instances,
         firstOrdinal: previous ? previous.firstOrdinal + previous.instances.length : 0,
         concurrency: event.concurrency,
+        stepConcurrency: event.stepConcurrency,
         note: event.note ?? previous?.note ?? {},
       };
       return;

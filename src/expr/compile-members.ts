@@ -1,6 +1,6 @@
 import type { BaseNode, IdentifierNode, MemberNode } from './ast.ts';
 import type { CompileContext, Evaluator } from './compile-context.ts';
-import { readProperty, readScope } from './values.ts';
+import { keyReader, readProperty, readScope } from './values.ts';
 
 /** The key of `a.b`, `a['b']` or `a[0]` when known at compile time; undefined when computed at run time. */
 function staticKey(node: MemberNode): string | number | undefined {
@@ -51,25 +51,28 @@ export function compileMember(node: MemberNode, context: CompileContext): Evalua
   }
   const object = context.compile(node.object);
   const key = staticKey(node);
-  if (key !== undefined) return (scope, functions) => readProperty(object(scope, functions), key);
+  if (key !== undefined) {
+    const read = keyReader(key);
+    return (scope, functions) => read(object(scope, functions));
+  }
   const property = context.compile(node.property);
   return (scope, functions) => readProperty(object(scope, functions), property(scope, functions));
 }
 
 function compileKeyPath(root: Evaluator, keys: ReadonlyArray<string | number>): Evaluator {
-  const [first, second, third] = keys;
-  switch (keys.length) {
+  const readers = keys.map(keyReader);
+  const [first, second, third] = readers;
+  switch (readers.length) {
     case 1:
-      return (scope, functions) => readProperty(root(scope, functions), first);
+      return (scope, functions) => first(root(scope, functions));
     case 2:
-      return (scope, functions) => readProperty(readProperty(root(scope, functions), first), second);
+      return (scope, functions) => second(first(root(scope, functions)));
     case 3:
-      return (scope, functions) =>
-        readProperty(readProperty(readProperty(root(scope, functions), first), second), third);
+      return (scope, functions) => third(second(first(root(scope, functions))));
     default:
       return (scope, functions) => {
         let value = root(scope, functions);
-        for (let i = 0; i < keys.length && value !== undefined; i++) value = readProperty(value, keys[i]);
+        for (let i = 0; i < readers.length && value !== undefined; i++) value = readers[i](value);
         return value;
       };
   }

@@ -112,5 +112,5 @@ function compileLiteral(node: BaseNode, context: CompileContext): Evaluator {
 function rejectSequence(body: readonly BaseNode[], context: CompileContext): never {
   if (body.length === 0) context.failAt('Empty expression', 0);
   const at = context.positions.skipSpaces(context.positions.endOf(body[0]));
-  context.failAt(`Unexpected token ${JSON.stringify(context.positions.charAt(at))}`, at);
+  context.failAt(`Unexpected token ${JSON.stringify(context.positions.tokenAt(at))}`, at);
 }

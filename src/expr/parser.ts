@@ -105,6 +105,10 @@ export class NodePositions {
     return this.#text.charAt(index);
   }
 
+  tokenAt(index: number): string {
+    return tokenAt(this.#text, index);
+  }
+
   /** Index of `needle` at or after `from`, or `from` when absent. */
   find(needle: string, from: number): number {
     const index = this.#text.indexOf(needle, from);
@@ -120,6 +124,15 @@ export class NodePositions {
       this.#starts.set(link, start);
     }
   }
+}
+
+const WORD = /[\p{L}\p{N}_$]+/uy;
+
+/** The word (identifier, keyword, number) or single character at `index`, for "Unexpected token" messages. */
+export function tokenAt(text: string, index: number): string {
+  WORD.lastIndex = index;
+  const word = WORD.exec(text);
+  return word ? word[0] : text.charAt(index);
 }
 
 function isSpace(code: number): boolean {
@@ -171,7 +184,8 @@ function rejectIgnoredSeparators(
   const first = positions.skipSpaces(0);
   const last = ast.type === 'Compound' ? text.length : positions.skipSpaces(positions.endOf(ast));
   const at = text[first] === ';' || text[first] === ',' ? first : last < text.length ? last : -1;
-  if (at >= 0) throw syntaxError(`Unexpected token ${JSON.stringify(text[at])}`, source, offset + at);
+  if (at >= 0)
+    throw syntaxError(`Unexpected token ${JSON.stringify(tokenAt(text, at))}`, source, offset + at);
 }
 
 interface JsepError {
@@ -195,12 +209,14 @@ const atEndSuffix = (text: string, index: number) =>
 /** jsep's terse messages ("Unexpected token )", "missing }") rewritten into consistent, quoted ones. */
 const REWRITES: ReadonlyArray<readonly [RegExp, Rewrite]> = [
   [
-    /^Unexpected (?:token )?"?(.+?)"?$/,
+    /^Unexpected ?(?:token )?"?(.*?)"?$/,
     (match, text, index) => {
       // jsep reports some tokens after consuming them; point at the token itself.
       const at = text[index] !== match[1] && text[index - 1] === match[1] ? index - 1 : index;
       const problem =
-        at >= text.length ? 'Unexpected end of expression' : `Unexpected token ${JSON.stringify(text[at])}`;
+        at >= text.length
+          ? 'Unexpected end of expression'
+          : `Unexpected token ${JSON.stringify(tokenAt(text, at))}`;
       return { problem, index: at };
     },
   ],

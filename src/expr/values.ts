@@ -23,8 +23,9 @@ export function exposed(value: unknown): unknown {
   return typeof value === 'function' ? undefined : value;
 }
 
-export function isReadableKey(key: string): boolean {
-  return !BLOCKED_KEYS.has(key);
+/** Plain comparisons: cheaper than a Set lookup on the dynamic-key path. */
+function isBlocked(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype';
 }
 
 /** Reads an own property of a scope object (identifier resolution). */
@@ -57,15 +58,32 @@ export function readProperty(target: unknown, key: unknown): unknown {
     return index >= 0 && index < target.length ? exposed(target[index]) : undefined;
   }
   const name = typeof key === 'string' ? key : typeof key === 'number' ? String(key) : undefined;
-  if (
-    name === undefined ||
-    BLOCKED_KEYS.has(name) ||
-    !isPlainObject(target) ||
-    !Object.hasOwn(target, name)
-  ) {
+  if (name === undefined || isBlocked(name) || !isPlainObject(target) || !Object.hasOwn(target, name)) {
     return undefined;
   }
   return exposed(target[name]);
+}
+
+/**
+ * readProperty specialised for a key known at compile time to be an ordinary name (not blocked, not `length`,
+ * not an array index): the hot path of `steps.fetch.output.docs`.
+ */
+export function readNamed(target: unknown, name: string): unknown {
+  if (target === null || typeof target !== 'object' || Array.isArray(target)) return undefined;
+  const proto = Object.getPrototypeOf(target);
+  if (proto !== OBJECT_PROTOTYPE && proto !== null && Object.getPrototypeOf(proto) !== null) return undefined;
+  const value = (target as Record<string, unknown>)[name];
+  if (value === undefined || typeof value === 'function' || !Object.hasOwn(target, name)) return undefined;
+  return value;
+}
+
+/** The reader for a key known at compile time, chosen once so evaluation skips the key classification. */
+export function keyReader(key: string | number): (target: unknown) => unknown {
+  if (typeof key === 'string' && key !== 'length' && !BLOCKED_KEYS.has(key) && arrayIndex(key) < 0) {
+    return (target) => readNamed(target, key);
+  }
+  if (typeof key === 'string' && BLOCKED_KEYS.has(key)) return () => undefined;
+  return (target) => readProperty(target, key);
 }
 
 /** Own enumerable string keys that expressions may read. */

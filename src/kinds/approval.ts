@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /**
  * `approval: { message, … }` pauses the step until a person approves or rejects it
  * (API, CLI or web UI). The scheduler records the request and the decision; the step's
@@ -26,12 +27,16 @@ export const approvalKind: StepKind<ApprovalConfig> = {
     return z
       .strictObject({
         message: kit.templateString.describe('What the reviewer is asked; may hold ${{ }} templates.'),
-        payload: kit.template.optional().describe('Data shown to the reviewer with the request; may hold templates.'),
+        payload: kit.template
+          .optional()
+          .describe('Data shown to the reviewer with the request; may hold templates.'),
         reviewers: z
           .array(kit.templateString)
           .optional()
           .describe('Users or groups allowed to decide; empty means anyone with the approver role.'),
-        timeout: kit.duration.optional().describe('How long to wait for a decision, e.g. "24h"; unlimited when absent.'),
+        timeout: kit.duration
+          .optional()
+          .describe('How long to wait for a decision, e.g. "24h"; unlimited when absent.'),
         onTimeout: z
           .enum(['approve', 'reject', 'fail'])
           .default('fail')

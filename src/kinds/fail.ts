@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /** `fail: <message>` stops the run (or the enclosing block) with a chosen error code. */
 import { z } from 'zod';
 import type { JsonValue } from '../errors.ts';
@@ -26,7 +27,9 @@ export const failKind: StepKind<FailConfig> = {
           .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, 'an error code is a word such as INVALID_ORDER')
           .optional()
           .describe(`Stable error code callers can branch on; defaults to ${DEFAULT_FAIL_CODE}.`),
-        details: kit.template.optional().describe('JSON object recorded as the error details; may hold templates.'),
+        details: kit.template
+          .optional()
+          .describe('JSON object recorded as the error details; may hold templates.'),
       })
       .describe('Failure with an explicit code and optional details.');
     return z

@@ -55,7 +55,7 @@ export class AddressPolicy {
       'HTTP_ADDRESS_BLOCKED',
       `HTTP request refused: ${address}${via} is a ${RANGE_LABELS[range] ?? range} address, and HTTP steps may not ` +
         `reach internal networks unless allow-listed. To allow it, add "${host}" or "${address}" (or a CIDR range ` +
-        'containing it) to the engine option http.allowHosts.',
+        'containing it) to the engine option allowHosts (CLI: --allow-host, or BATON_HTTP_ALLOW).',
       { retryable: false, details: { host, address, range } },
     );
   }

@@ -30,9 +30,13 @@ export function buildRequest(
     throw invalid(where, `the request must be an object, got ${describeJsonType(input)}`);
   }
   const url = parseUrl(input.url, where);
-  const method = typeof input.method === 'string' ? input.method.toUpperCase() : input.method == null ? 'GET' : '';
+  const method =
+    typeof input.method === 'string' ? input.method.toUpperCase() : input.method == null ? 'GET' : '';
   if (!(HTTP_METHODS as readonly string[]).includes(method)) {
-    throw invalid(where, `method must be one of ${HTTP_METHODS.join(', ')}, got ${describeJsonType(input.method)}`);
+    throw invalid(
+      where,
+      `method must be one of ${HTTP_METHODS.join(', ')}, got ${describeJsonType(input.method)}`,
+    );
   }
   for (const [name, value] of Object.entries(asRecord(input.query, 'query', where))) {
     for (const item of Array.isArray(value) ? value : [value]) {
@@ -52,9 +56,13 @@ export function buildRequest(
     method,
     headers,
     timeoutMs: timeoutOf(input.timeout, options.defaultTimeoutMs, where),
-    responseType: input.responseType === 'json' || input.responseType === 'text' ? input.responseType : 'auto',
-    allowStatus: Array.isArray(input.allowStatus) ? input.allowStatus.filter((s) => typeof s === 'number') : [],
-    maxResponseBytes: typeof input.maxResponseBytes === 'number' ? input.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
+    responseType:
+      input.responseType === 'json' || input.responseType === 'text' ? input.responseType : 'auto',
+    allowStatus: Array.isArray(input.allowStatus)
+      ? input.allowStatus.filter((s) => typeof s === 'number')
+      : [],
+    maxResponseBytes:
+      typeof input.maxResponseBytes === 'number' ? input.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
   };
   if (input.body !== undefined && input.body !== null) {
     if (method === 'GET' || method === 'HEAD') throw invalid(where, `a ${method} request cannot have a body`);
@@ -69,23 +77,14 @@ export function buildRequest(
 
 function parseUrl(value: JsonValue | undefined, where: string): URL {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new BatonError('HTTP_INVALID_URL', `${where}: url must be a non-empty string, got ${describeJsonType(value)}`);
+    throw new BatonError(
+      'HTTP_INVALID_URL',
+      `${where}: url must be a non-empty string, got ${describeJsonType(value)}`,
+    );
   }
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw new BatonError('HTTP_INVALID_URL', `${where}: "${value}" is not an absolute URL (expected e.g. https://api.example.com/path)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new BatonError('HTTP_INVALID_URL', `${where}: only http: and https: URLs are allowed, got ${url.protocol}`, {
-      details: { protocol: url.protocol },
-    });
-  }
-  if (url.username || url.password) {
-    throw new BatonError('HTTP_INVALID_URL', `${where}: credentials in the URL are not allowed; send them in an Authorization header`);
-  }
-  return url;
+  const problem = literalUrlProblem(value.trim());
+  if (problem) throw new BatonError('HTTP_INVALID_URL', `${where}: ${problem}`);
+  return new URL(value.trim());
 }
 
 function asRecord(value: JsonValue | undefined, field: string, where: string): Record<string, JsonValue> {
@@ -97,7 +96,11 @@ function asRecord(value: JsonValue | undefined, field: string, where: string): R
 }
 
 function stringify(value: JsonValue): string {
-  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return typeof value === 'string'
+    ? value
+    : typeof value === 'object'
+      ? JSON.stringify(value)
+      : String(value);
 }
 
 function timeoutOf(value: JsonValue | undefined, fallback: number, where: string): number {
@@ -114,49 +117,16 @@ function invalid(where: string, message: string): BatonError {
   return new BatonError('HTTP_INVALID_REQUEST', `${where}: ${message}`);
 }
 
-/** Reads a body up to `limit` bytes; beyond it either truncates (`truncate`) or returns undefined. */
-export async function readLimited(
-  body: ReadableStream<Uint8Array> | null,
-  limit: number,
-  truncate: boolean,
-): Promise<Buffer | undefined> {
-  if (!body) return Buffer.alloc(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (size + value.byteLength > limit) {
-      await reader.cancel().catch(() => {});
-      if (!truncate) return undefined;
-      chunks.push(value.subarray(0, limit - size));
-      break;
-    }
-    size += value.byteLength;
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
-export function decodeText(bytes: Buffer, contentType: string | null): string {
-  const charset = /charset="?([^";\s]+)/i.exec(contentType ?? '')?.[1];
+/** Why a literal URL (no template) can never work, for load-time validation. */
+export function literalUrlProblem(value: string): string | undefined {
   try {
-    return new TextDecoder(charset ?? 'utf-8').decode(bytes);
+    const url = new URL(value);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      return `only http: and https: URLs are allowed, got ${url.protocol}`;
+    if (url.username || url.password)
+      return 'credentials in the URL are not allowed; send them in an Authorization header';
+    return undefined;
   } catch {
-    return new TextDecoder('utf-8').decode(bytes);
+    return `"${value}" is not an absolute URL (expected e.g. https://api.example.com/path)`;
   }
-}
-
-export function isJsonContentType(contentType: string | null): boolean {
-  return /^\s*(?:application|text)\/(?:[\w.+-]*\+)?json\s*(?:;|$)/i.test(contentType ?? '');
-}
-
-/** Retry-After as milliseconds from now: delay-seconds or an HTTP date; undefined when absent or invalid. */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (!value) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }

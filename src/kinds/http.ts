@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /**
  * `http: { url, method, … }` makes an HTTP request from a worker. Transient failures
  * (429, 5xx gateways, network errors, timeouts) are retryable; the request carries the
@@ -12,14 +13,19 @@ import { guardedAgent } from './http-guard.ts';
 import {
   buildRequest,
   DEFAULT_MAX_RESPONSE_BYTES,
-  decodeText,
   HEADER_NAME,
   HTTP_METHODS,
   type HttpRequestSpec,
-  isJsonContentType,
-  parseRetryAfter,
-  readLimited,
+  literalUrlProblem,
 } from './http-request.ts';
+import {
+  decodeText,
+  ERROR_BODY_EXCERPT,
+  networkError,
+  parseBody,
+  readLimited,
+  statusError,
+} from './http-response.ts';
 import { asJson } from './shared.ts';
 import type { ExecuteContext, SchemaKit, StepKind } from './types.ts';
 
@@ -41,10 +47,6 @@ export interface HttpOutput {
   headers: Record<string, string>;
   body: JsonValue;
 }
-
-/** Statuses worth retrying: the server asked to come back later or a gateway failed in passing. */
-export const RETRYABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
-const ERROR_BODY_EXCERPT = 500;
 
 export const httpKind: StepKind<HttpConfig> = {
   key: 'http',
@@ -72,11 +74,15 @@ export const httpKind: StepKind<HttpConfig> = {
         body: kit.template
           .optional()
           .describe('Request body: objects and arrays are sent as JSON, strings as they are.'),
-        timeout: kit.duration.optional().describe('Time limit for the whole request, e.g. "10s"; defaults to the engine setting.'),
+        timeout: kit.duration
+          .optional()
+          .describe('Time limit for the whole request, e.g. "10s"; defaults to the engine setting.'),
         responseType: z
           .enum(['auto', 'json', 'text'])
           .default('auto')
-          .describe('auto (default): parse JSON content types, text otherwise; json: always parse; text: never parse.'),
+          .describe(
+            'auto (default): parse JSON content types, text otherwise; json: always parse; text: never parse.',
+          ),
         idempotencyKey: z
           .boolean()
           .default(true)
@@ -90,11 +96,17 @@ export const httpKind: StepKind<HttpConfig> = {
           .int()
           .min(1)
           .optional()
-          .describe(`Largest response body accepted, in bytes (default ${DEFAULT_MAX_RESPONSE_BYTES}, 10 MiB).`),
+          .describe(
+            `Largest response body accepted, in bytes (default ${DEFAULT_MAX_RESPONSE_BYTES}, 10 MiB).`,
+          ),
       })
       .superRefine((value, issues) => {
         if (value.body !== undefined && (value.method === 'GET' || value.method === 'HEAD')) {
-          issues.addIssue({ code: 'custom', path: ['body'], message: `a ${value.method} request cannot have a body` });
+          issues.addIssue({
+            code: 'custom',
+            path: ['body'],
+            message: `a ${value.method} request cannot have a body`,
+          });
         }
         if (typeof value.url === 'string' && !value.url.includes('${{')) {
           const problem = literalUrlProblem(value.url);
@@ -147,7 +159,8 @@ async function send(request: HttpRequestSpec, ctx: ExecuteContext, where: string
     } catch (error) {
       throw failure(error);
     }
-    const ok = (response.status >= 200 && response.status < 300) || request.allowStatus.includes(response.status);
+    const ok =
+      (response.status >= 200 && response.status < 300) || request.allowStatus.includes(response.status);
     const contentType = response.headers.get('content-type');
     let bytes: Buffer | undefined;
     try {
@@ -162,77 +175,24 @@ async function send(request: HttpRequestSpec, ctx: ExecuteContext, where: string
         { details: { status: response.status, maxResponseBytes: request.maxResponseBytes } },
       );
     }
-    if (!ok) throw statusError(response.status, response.statusText, response.headers, decodeText(bytes, contentType), target);
+    if (!ok)
+      throw statusError(
+        response.status,
+        response.statusText,
+        response.headers,
+        decodeText(bytes, contentType),
+        target,
+      );
     const headers: Record<string, string> = {};
     response.headers.forEach((value, name) => {
       headers[name.toLowerCase()] = value;
     });
-    return { status: response.status, headers, body: parseBody(bytes, contentType, request.responseType, target) };
+    return {
+      status: response.status,
+      headers,
+      body: parseBody(bytes, contentType, request.responseType, target),
+    };
   } finally {
     clearTimeout(timer);
-  }
-}
-
-function parseBody(bytes: Buffer, contentType: string | null, responseType: HttpRequestSpec['responseType'], target: string): JsonValue {
-  const text = decodeText(bytes, contentType);
-  const wantsJson = responseType === 'json' || (responseType === 'auto' && isJsonContentType(contentType));
-  if (!wantsJson) return text;
-  if (text.trim() === '') return null;
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (error) {
-    if (responseType === 'auto') return text;
-    throw new BatonError('HTTP_RESPONSE_INVALID', `${target} returned a body that is not JSON (responseType: json): ${(error as Error).message}`, {
-      details: { body: text.slice(0, ERROR_BODY_EXCERPT) },
-    });
-  }
-}
-
-function statusError(status: number, statusText: string, headers: Headers | { get(name: string): string | null }, body: string, target: string): BatonError {
-  const retryable = RETRYABLE_STATUSES.has(status);
-  const details: Record<string, JsonValue> = { status, body: body.slice(0, ERROR_BODY_EXCERPT) };
-  const retryAfterMs = parseRetryAfter(headers.get('retry-after'), Date.now());
-  if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
-  const hint = retryable ? '' : ' (not retried; list it in allowStatus to treat it as success)';
-  return new BatonError('HTTP_STATUS', `${target} responded ${status}${statusText ? ` ${statusText}` : ''}${hint}`, {
-    retryable,
-    details,
-  });
-}
-
-const NETWORK_CODES = /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/;
-
-/** Finds our own refusal or a system error code in fetch's cause chain ("fetch failed" says nothing). */
-function networkError(error: unknown, target: string): BatonError {
-  let cause: unknown = error;
-  let code: string | undefined;
-  let message = error instanceof Error ? error.message : String(error);
-  for (let depth = 0; cause && depth < 8; depth++) {
-    if (cause instanceof BatonError) return cause;
-    const candidate = (cause as { code?: unknown }).code;
-    if (typeof candidate === 'string' && NETWORK_CODES.test(candidate)) {
-      code = candidate;
-      message = (cause as Error).message;
-    }
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  if (!code && error instanceof TypeError && !error.cause) {
-    return new BatonError('HTTP_INVALID_REQUEST', `${target}: the request could not be built: ${error.message}`, { cause: error });
-  }
-  return new BatonError('HTTP_NETWORK', `${target} failed: ${message}`, {
-    retryable: true,
-    cause: error,
-    details: code ? { code } : {},
-  });
-}
-
-function literalUrlProblem(value: string): string | undefined {
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return `only http: and https: URLs are allowed, got ${url.protocol}`;
-    if (url.username || url.password) return 'credentials in the URL are not allowed; send them in an Authorization header';
-    return undefined;
-  } catch {
-    return `"${value}" is not an absolute URL (expected e.g. https://api.example.com/path)`;
   }
 }

@@ -27,7 +27,8 @@ function convert(value: unknown, path: string, ancestors: Set<object>): JsonValu
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) throw new JsonConversionError(path, `is ${value}, which JSON cannot represent`);
+      if (!Number.isFinite(value))
+        throw new JsonConversionError(path, `is ${value}, which JSON cannot represent`);
       return value;
     case 'bigint':
       throw new JsonConversionError(path, 'is a BigInt; convert it to a number or string');
@@ -45,7 +46,10 @@ function convert(value: unknown, path: string, ancestors: Set<object>): JsonValu
     const prototype = Object.getPrototypeOf(object);
     if (prototype !== Object.prototype && prototype !== null) {
       const name = (object.constructor as { name?: string } | undefined)?.name ?? 'object';
-      throw new JsonConversionError(path, `is a ${name} instance; return plain objects, arrays and primitives`);
+      throw new JsonConversionError(
+        path,
+        `is a ${name} instance; return plain objects, arrays and primitives`,
+      );
     }
     const result: Record<string, JsonValue> = {};
     for (const [key, item] of Object.entries(object)) {

@@ -27,13 +27,19 @@ export const loopKind: StepKind<LoopConfig> = {
   schema(kit: SchemaKit) {
     return z
       .strictObject({
-        steps: kit.stepList.describe('The loop body, run once per iteration; sees `loop.index` and `loop.previous`.'),
+        steps: kit.stepList.describe(
+          'The loop body, run once per iteration; sees `loop.index` and `loop.previous`.',
+        ),
         until: kit.expression
           .optional()
-          .describe('Checked after each iteration with the body’s outputs in scope; the loop ends when it is true.'),
+          .describe(
+            'Checked after each iteration with the body’s outputs in scope; the loop ends when it is true.',
+          ),
         while: kit.expression
           .optional()
-          .describe('Checked before each iteration with `loop.index` and `loop.previous`; the loop ends when it is false.'),
+          .describe(
+            'Checked before each iteration with `loop.index` and `loop.previous`; the loop ends when it is false.',
+          ),
         maxIterations: z
           .number()
           .int()
@@ -43,10 +49,14 @@ export const loopKind: StepKind<LoopConfig> = {
         onMaxIterations: z
           .enum(['complete', 'fail'])
           .default('complete')
-          .describe('When maxIterations is reached: complete with the last output (default) or fail with LOOP_MAX_ITERATIONS.'),
+          .describe(
+            'When maxIterations is reached: complete with the last output (default) or fail with LOOP_MAX_ITERATIONS.',
+          ),
         output: kit.template
           .optional()
-          .describe('Output of each iteration (and of the loop, from the last one); defaults to the last body step’s output.'),
+          .describe(
+            'Output of each iteration (and of the loop, from the last one); defaults to the last body step’s output.',
+          ),
       })
       .describe('A bounded loop.') as unknown as z.ZodType<LoopConfig>;
   },
@@ -61,7 +71,10 @@ export const loopKind: StepKind<LoopConfig> = {
 
   start(ctx): StartOutcome {
     const first = { index: 0, previous: null };
-    if (ctx.config.while !== undefined && !holds((v) => ctx.evaluateWith(v, { loop: first }), ctx.config.while)) {
+    if (
+      ctx.config.while !== undefined &&
+      !holds((v) => ctx.evaluateWith(v, { loop: first }), ctx.config.while)
+    ) {
       return { type: 'complete', output: null, note: { iterations: 0 } };
     }
     return iteration(0, null);

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /**
  * `map: { items, steps }` fans out: one instance of the body per item (with `item` and
  * `index` in scope), at most `concurrency` at once, then collects the outputs in item order.
@@ -19,37 +20,50 @@ export interface MapConfig {
 export const MAX_MAP_ITEMS = 10_000;
 const BODY = 'body';
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** Names the body already uses for something else. */
-const RESERVED_NAMES = new Set(['index', 'inputs', 'steps']);
+/** Names expressions in the body already use (the scope roots, `index`, an enclosing loop's `loop`). */
+const RESERVED_NAMES = new Set(['index', 'inputs', 'steps', 'run', 'workflow', 'env', 'loop']);
 
 export const mapKind: StepKind<MapConfig> = {
   key: 'map',
-  description: 'Runs its steps once per item of an array (bounded concurrency) and collects the outputs in order.',
+  description:
+    'Runs its steps once per item of an array (bounded concurrency) and collects the outputs in order.',
 
   schema(kit: SchemaKit) {
     return z
       .strictObject({
-        items: kit.template.describe('The array to map over, usually a template such as ${{ steps.search.output.results }}.'),
+        items: kit.template.describe(
+          'The array to map over, usually a template such as ${{ steps.search.output.results }}.',
+        ),
         as: z
           .string()
           .regex(IDENTIFIER, 'must be an identifier such as "doc"')
-          .refine((name) => !RESERVED_NAMES.has(name), { message: 'this name is already used inside a map body' })
+          .refine((name) => !RESERVED_NAMES.has(name), {
+            message: 'this name is already used inside a map body',
+          })
           .default('item')
-          .describe('Name of the current item inside the body (default "item"); `index` is its 0-based position.'),
+          .describe(
+            'Name of the current item inside the body (default "item"); `index` is its 0-based position.',
+          ),
         concurrency: z
           .number()
           .int()
           .min(1)
           .optional()
-          .describe('How many items run at once; unlimited when absent (the workflow concurrency still applies).'),
+          .describe(
+            'How many items run at once; unlimited when absent (the workflow concurrency still applies).',
+          ),
         steps: kit.stepList.describe('The body, run once per item.'),
         output: kit.template
           .optional()
-          .describe('Output for each item, evaluated with the item’s body outputs in scope; defaults to the last body step’s output.'),
+          .describe(
+            'Output for each item, evaluated with the item’s body outputs in scope; defaults to the last body step’s output.',
+          ),
         onItemError: z
           .enum(['fail', 'continue'])
           .default('fail')
-          .describe('fail (default): the first failed item fails the step; continue: its slot is null and the rest complete.'),
+          .describe(
+            'fail (default): the first failed item fails the step; continue: its slot is null and the rest complete.',
+          ),
       })
       .describe('Fan out over an array, then collect.') as unknown as z.ZodType<MapConfig>;
   },
@@ -82,7 +96,10 @@ export const mapKind: StepKind<MapConfig> = {
     const as = ctx.config.as ?? 'item';
     const outcome: StartOutcome = {
       type: 'blocks',
-      instances: items.map((item, index) => ({ blockKey: BODY, vars: { [as]: (item ?? null) as JsonValue, index } })),
+      instances: items.map((item, index) => ({
+        blockKey: BODY,
+        vars: { [as]: (item ?? null) as JsonValue, index },
+      })),
       note: { items: items.length },
     };
     if (ctx.config.concurrency !== undefined) outcome.concurrency = ctx.config.concurrency;

@@ -22,14 +22,23 @@ export const parallelKind: StepKind<ParallelConfig> = {
   description: 'Runs a group of steps concurrently; the output maps each step id to its output.',
 
   schema(kit: SchemaKit) {
-    const steps = kit.stepList.describe('Steps of the group; they start together unless their `needs` say otherwise.');
+    const steps = kit.stepList.describe(
+      'Steps of the group; they start together unless their `needs` say otherwise.',
+    );
     const full = z
       .strictObject({
         steps,
-        concurrency: z.number().int().min(1).optional().describe('How many steps of the group run at once; unlimited when absent.'),
+        concurrency: z
+          .number()
+          .int()
+          .min(1)
+          .optional()
+          .describe('How many steps of the group run at once; unlimited when absent.'),
         output: kit.template
           .optional()
-          .describe('Output of the group, evaluated with its steps’ outputs in scope; defaults to { stepId: output }.'),
+          .describe(
+            'Output of the group, evaluated with its steps’ outputs in scope; defaults to { stepId: output }.',
+          ),
       })
       .describe('A parallel group with options.');
     return z
@@ -40,7 +49,9 @@ export const parallelKind: StepKind<ParallelConfig> = {
         fromShorthand.add(config);
         return config;
       })
-      .describe('A list of steps, or { steps, concurrency, output }.') as unknown as z.ZodType<ParallelConfig>;
+      .describe(
+        'A list of steps, or { steps, concurrency, output }.',
+      ) as unknown as z.ZodType<ParallelConfig>;
   },
 
   blocks(config): RawBlock[] {
@@ -60,7 +71,10 @@ export const parallelKind: StepKind<ParallelConfig> = {
     const result = ctx.results[0];
     if (!result || result.status === 'failed') return failWith(result?.error, {});
     if (ctx.config.output !== undefined) {
-      return { type: 'complete', output: instanceOutput(ctx as BlocksDoneContext<unknown>, result, ctx.config.output) };
+      return {
+        type: 'complete',
+        output: instanceOutput(ctx as BlocksDoneContext<unknown>, result, ctx.config.output),
+      };
     }
     const output: Record<string, JsonValue> = {};
     for (const id of ctx.blockStepIds(BODY)) {

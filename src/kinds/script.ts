@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /**
  * `script: <code>` runs sandboxed JavaScript (QuickJS, not Node's vm) with the step's
  * `input` as a global. The code is never templated: values reach it through `input`.
@@ -20,7 +21,8 @@ const MAX_MEMORY_MB = 4096;
 
 export const scriptKind: StepKind<ScriptConfig> = {
   key: 'script',
-  description: 'Runs sandboxed JavaScript with time and memory limits; `input` is a global, the result is the output.',
+  description:
+    'Runs sandboxed JavaScript with time and memory limits; `input` is a global, the result is the output.',
   defaultRetry: { attempts: 1 },
 
   schema(kit: SchemaKit) {
@@ -55,7 +57,9 @@ export const scriptKind: StepKind<ScriptConfig> = {
 
   extras(kit: SchemaKit) {
     return {
-      input: kit.template.optional().describe('Value visible to the script as the global `input`; may hold ${{ }} templates.'),
+      input: kit.template
+        .optional()
+        .describe('Value visible to the script as the global `input`; may hold ${{ }} templates.'),
     };
   },
 
@@ -67,7 +71,8 @@ export const scriptKind: StepKind<ScriptConfig> = {
     const config = ctx.config as ScriptConfig;
     const limits = {
       timeoutMs: config.timeout ?? ctx.services.sandbox.timeoutMs,
-      memoryBytes: config.memory !== undefined ? config.memory * 1024 * 1024 : ctx.services.sandbox.memoryBytes,
+      memoryBytes:
+        config.memory !== undefined ? config.memory * 1024 * 1024 : ctx.services.sandbox.memoryBytes,
     };
     const result = await runScript(config.code, { input: ctx.input }, limits, ctx.signal);
     for (const line of result.logs) ctx.log(line, { source: 'script' });

@@ -41,13 +41,18 @@ export function describeJsonType(value: unknown): string {
   if (value === undefined) return 'nothing (undefined)';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return `a string (${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)})`;
+  if (typeof value === 'string')
+    return `a string (${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)})`;
   if (typeof value === 'number') return `a number (${value})`;
   if (typeof value === 'boolean') return `a boolean (${value})`;
   return typeof value;
 }
 
-export function failOutcome(code: string, message: string, details?: Record<string, JsonValue>): StartOutcome {
+export function failOutcome(
+  code: string,
+  message: string,
+  details?: Record<string, JsonValue>,
+): StartOutcome {
   const error: SerializedError = { code, message, retryable: false };
   if (details) error.details = details;
   return { type: 'fail', error };

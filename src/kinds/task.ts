@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /**
  * `task: <handlerName>` runs a TypeScript function registered with
  * `engine.registerTask(name, fn)`, passing the step's evaluated `input`.
@@ -21,7 +22,9 @@ export const taskKind: StepKind<TaskConfig> = {
       .string()
       .trim()
       .min(1, 'a task step needs the name of a registered handler')
-      .describe('Name of a handler registered with engine.registerTask(name, fn); it receives the step input.');
+      .describe(
+        'Name of a handler registered with engine.registerTask(name, fn); it receives the step input.',
+      );
   },
 
   extras(kit: SchemaKit) {
@@ -60,7 +63,11 @@ export const taskKind: StepKind<TaskConfig> = {
     const where = `Task handler "${name}" of step "${ctx.path}"`;
     let result: unknown;
     try {
-      result = await raceAbort(Promise.resolve().then(() => handler(ctx.input, taskContext)), ctx.signal, where);
+      result = await raceAbort(
+        Promise.resolve().then(() => handler(ctx.input, taskContext)),
+        ctx.signal,
+        where,
+      );
     } catch (error) {
       throw handlerError(error, where);
     }
@@ -82,11 +89,15 @@ function handlerError(error: unknown, where: string): BatonError {
   if (error instanceof BatonError) return error;
   if (error instanceof Error) {
     const { code, retryable } = error as { code?: unknown; retryable?: unknown };
-    return new BatonError(typeof code === 'string' ? code : 'HANDLER_ERROR', `${where} failed: ${error.message}`, {
-      retryable: retryable !== false,
-      cause: error,
-      details: { errorName: error.name },
-    });
+    return new BatonError(
+      typeof code === 'string' ? code : 'HANDLER_ERROR',
+      `${where} failed: ${error.message}`,
+      {
+        retryable: retryable !== false,
+        cause: error,
+        details: { errorName: error.name },
+      },
+    );
   }
   return new BatonError('HANDLER_ERROR', `${where} threw ${describeThrown(error)}`, {
     retryable: true,

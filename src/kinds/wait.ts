@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /**
  * `wait: 30s`, `wait: { for: … }` or `wait: { until: … }` pauses the step on a durable
  * timer; a waiting run costs a database row, not memory.
@@ -15,20 +16,25 @@ export interface WaitConfig {
 }
 
 /** ISO 8601 date or date-time; a date-time without an offset is read as UTC so every host agrees. */
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+const ISO_TIMESTAMP =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 export const waitKind: StepKind<WaitConfig> = {
   key: 'wait',
   description: 'Waits for a duration or until a point in time on a durable timer.',
 
   schema(kit: SchemaKit) {
-    const duration = kit.durationOrTemplate.describe('How long to wait: "30s", "5m", "2d", milliseconds, or a ${{ }} template.');
+    const duration = kit.durationOrTemplate.describe(
+      'How long to wait: "30s", "5m", "2d", milliseconds, or a ${{ }} template.',
+    );
     const full = z
       .strictObject({
         for: duration.optional(),
         until: kit.template
           .optional()
-          .describe('When to resume: an ISO 8601 timestamp ("2030-01-01T09:00:00Z") or epoch milliseconds; may be a template.'),
+          .describe(
+            'When to resume: an ISO 8601 timestamp ("2030-01-01T09:00:00Z") or epoch milliseconds; may be a template.',
+          ),
       })
       .superRefine((value, issues) => {
         if ((value.for === undefined) === (value.until === undefined)) {

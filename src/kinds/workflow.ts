@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /** `workflow: <name>` starts a child run and completes with its output. */
 import { z } from 'zod';
 import { asJson, evaluateOptional } from './shared.ts';
@@ -13,7 +14,11 @@ export const workflowKind: StepKind<WorkflowConfig> = {
   description: "Runs another registered workflow as a child run; the step's output is the child's output.",
 
   schema() {
-    const name = z.string().trim().min(1, 'a workflow step needs the name of a workflow').describe('Name of the child workflow.');
+    const name = z
+      .string()
+      .trim()
+      .min(1, 'a workflow step needs the name of a workflow')
+      .describe('Name of the child workflow.');
     const full = z
       .strictObject({
         name,
@@ -32,7 +37,9 @@ export const workflowKind: StepKind<WorkflowConfig> = {
 
   extras(kit: SchemaKit) {
     return {
-      input: kit.template.optional().describe("The child run's inputs (an object); may hold ${{ }} templates."),
+      input: kit.template
+        .optional()
+        .describe("The child run's inputs (an object); may hold ${{ }} templates."),
     };
   },
 

@@ -6,14 +6,20 @@ import { didYouMean, type IssuePath, type IssueSink, suggest } from './issues.ts
 import { addNeed, describeScope, type StepNode, type StepScope } from './step-tree.ts';
 
 /** Checks `needs:` entries and records the valid ones as needs (before implicit ones, keeping the author's order). */
-export function checkExplicitNeeds(nodes: readonly StepNode[], ids: ReadonlyMap<string, StepNode>, sink: IssueSink): void {
+export function checkExplicitNeeds(
+  nodes: readonly StepNode[],
+  ids: ReadonlyMap<string, StepNode>,
+  sink: IssueSink,
+): void {
   for (const node of nodes) {
     const written = node.raw.needs;
     const entries: [string, IssuePath][] =
       typeof written === 'string'
         ? [[written, [...node.path, 'needs']]]
         : Array.isArray(written)
-          ? written.flatMap((id, index): [string, IssuePath][] => (typeof id === 'string' ? [[id, [...node.path, 'needs', index]]] : []))
+          ? written.flatMap((id, index): [string, IssuePath][] =>
+              typeof id === 'string' ? [[id, [...node.path, 'needs', index]]] : [],
+            )
           : [];
     for (const [id, path] of entries) {
       const target = ids.get(id);
@@ -105,7 +111,11 @@ function stronglyConnected(nodes: readonly StepNode[], byId: ReadonlyMap<string,
 }
 
 /** A shortest cycle from `start` back to itself inside one strongly connected component (breadth first). */
-function findCycle(start: StepNode, component: ReadonlySet<StepNode>, byId: ReadonlyMap<string, StepNode>): StepNode[] {
+function findCycle(
+  start: StepNode,
+  component: ReadonlySet<StepNode>,
+  byId: ReadonlyMap<string, StepNode>,
+): StepNode[] {
   const previous = new Map<StepNode, StepNode>();
   const queue: StepNode[] = [start];
   for (let head = 0; head < queue.length; head++) {

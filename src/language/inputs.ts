@@ -5,7 +5,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { BatonError, type JsonValue } from '../errors.ts';
-import type { InputSpec, InputType, WorkflowDefinition } from './model.ts';
 import {
   didYouMean,
   formatIssues,
@@ -15,7 +14,14 @@ import {
   quoteList,
   suggest,
 } from './issues.ts';
-import { INPUT_NAME, INPUT_SCHEMA_KEYWORDS, INPUT_TYPES, inputSpecObjectSchema } from './schemas.ts';
+import type { InputSpec, InputType, WorkflowDefinition } from './model.ts';
+import {
+  INPUT_NAME,
+  INPUT_SCHEMA_KEYWORDS,
+  INPUT_TYPES,
+  inputSpecObjectSchema,
+  isUsableName,
+} from './schemas.ts';
 import { parseWith } from './zod-issues.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -49,10 +55,14 @@ export function normalizeInputs(raw: unknown, path: IssuePath, sink: IssueSink):
   }
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     const specPath = [...path, name];
-    if (!INPUT_NAME.test(name)) {
-      sink.add(specPath, `invalid input name "${name}": use letters, digits, "_" and "-", starting with a letter`, {
-        at: 'key',
-      });
+    if (!isUsableName(name, INPUT_NAME)) {
+      sink.add(
+        specPath,
+        `invalid input name "${name}": use letters, digits, "_" and "-", starting with a letter or "_" (and not a reserved name)`,
+        {
+          at: 'key',
+        },
+      );
       continue;
     }
     const spec = normalizeInputSpec(value, specPath, sink);
@@ -64,12 +74,17 @@ export function normalizeInputs(raw: unknown, path: IssuePath, sink: IssueSink):
 function normalizeInputSpec(value: unknown, path: IssuePath, sink: IssueSink): InputSpec | undefined {
   if (value === null) return { type: 'any', required: true };
   if (typeof value === 'string') {
-    if ((INPUT_TYPES as readonly string[]).includes(value)) return { type: value as InputType, required: true };
+    if ((INPUT_TYPES as readonly string[]).includes(value))
+      return { type: value as InputType, required: true };
     const suggestion = suggest(value, INPUT_TYPES);
-    sink.add(path, `unknown input type "${value}"${didYouMean(suggestion)}; expected one of ${quoteList(INPUT_TYPES)}`, {
-      suggestion,
-      expected: `one of ${quoteList(INPUT_TYPES)}`,
-    });
+    sink.add(
+      path,
+      `unknown input type "${value}"${didYouMean(suggestion)}; expected one of ${quoteList(INPUT_TYPES)}`,
+      {
+        suggestion,
+        expected: `one of ${quoteList(INPUT_TYPES)}`,
+      },
+    );
     return undefined;
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
@@ -79,7 +94,10 @@ function normalizeInputSpec(value: unknown, path: IssuePath, sink: IssueSink): I
   const parsed = parseWith(inputSpecObjectSchema, value, path, sink);
   if (!parsed.ok) return undefined;
   const raw = parsed.value;
-  const spec: InputSpec = { type: raw.type ?? 'any', required: typeof raw.required === 'boolean' ? raw.required : raw.default === undefined };
+  const spec: InputSpec = {
+    type: raw.type ?? 'any',
+    required: typeof raw.required === 'boolean' ? raw.required : raw.default === undefined,
+  };
   if (raw.description !== undefined) spec.description = raw.description;
   if (raw.enum !== undefined) spec.enum = raw.enum as JsonValue[];
   const schema: Record<string, JsonValue> = {};
@@ -104,7 +122,8 @@ function normalizeInputSpec(value: unknown, path: IssuePath, sink: IssueSink): I
   }
   if (raw.default !== undefined) {
     const problems = checkValue(validate, raw.default, []);
-    for (const problem of problems) sink.add([...path, 'default', ...problem.path], `default ${problem.message}`);
+    for (const problem of problems)
+      sink.add([...path, 'default', ...problem.path], `default ${problem.message}`);
     spec.default = raw.default as JsonValue;
   }
   return spec;
@@ -136,7 +155,12 @@ function describeAjvError(error: ErrorObject, root: unknown): string {
     case 'enum': {
       const allowed = (error.params.allowedValues as unknown[]) ?? [];
       const suggestion =
-        typeof value === 'string' ? suggest(value, allowed.filter((v): v is string => typeof v === 'string')) : undefined;
+        typeof value === 'string'
+          ? suggest(
+              value,
+              allowed.filter((v): v is string => typeof v === 'string'),
+            )
+          : undefined;
       return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${describeJson(value)}${didYouMean(suggestion)}`;
     }
     default:
@@ -175,33 +199,41 @@ export function validateRunInputs(
   const declared = Object.keys(definition.inputs);
   const given = inputs ?? {};
   for (const [name, spec] of Object.entries(definition.inputs)) {
-    const value = given[name];
+    const value = Object.hasOwn(given, name) ? given[name] : undefined;
     if (value === undefined) {
       if (spec.default !== undefined) result[name] = structuredClone(spec.default);
       else if (spec.required) {
         const description = spec.description ? ` (${spec.description})` : '';
-        issues.push({ path: [name], message: `missing required input "${name}" of type ${spec.type}${description}` });
+        issues.push({
+          path: ['inputs', name],
+          message: `missing required input "${name}" of type ${spec.type}${description}`,
+        });
       }
       continue;
     }
-    const problems = checkValue(validatorFor(spec), value, [name]);
+    const problems = checkValue(validatorFor(spec), value, ['inputs', name]);
     if (problems.length > 0) issues.push(...problems);
     else result[name] = value as JsonValue;
   }
   for (const name of Object.keys(given)) {
-    if (name in definition.inputs || given[name] === undefined) continue;
+    if (Object.hasOwn(definition.inputs, name) || given[name] === undefined) continue;
     const suggestion = suggest(name, declared);
-    const known = declared.length > 0 ? `; declared inputs: ${declared.join(', ')}` : '; the workflow declares no inputs';
+    const known =
+      declared.length > 0 ? `; declared inputs: ${declared.join(', ')}` : '; the workflow declares no inputs';
     issues.push({
-      path: [name],
+      path: ['inputs', name],
       message: `unknown input "${name}"${didYouMean(suggestion)}${suggestion ? '' : known}`,
       ...(suggestion ? { suggestion } : {}),
     });
   }
   if (issues.length > 0) {
-    throw new BatonError('INVALID_INPUT', `Invalid inputs for workflow "${definition.name}":\n${formatIssues(issues.map((issue) => ({ ...issue, path: ['inputs', ...issue.path] })))}`, {
-      details: { workflow: definition.name, issues },
-    });
+    throw new BatonError(
+      'INVALID_INPUT',
+      `Invalid inputs for workflow "${definition.name}":\n${formatIssues(issues)}`,
+      {
+        details: { workflow: definition.name, issues },
+      },
+    );
   }
   return result;
 }

@@ -139,7 +139,12 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   const lower = word.toLowerCase();
   const sameLetters = list.find((candidate) => candidate.toLowerCase() === lower);
   if (sameLetters) return sameLetters;
-  const best = closest(lower, list.map((candidate) => candidate.toLowerCase()));
+  const extending = list.filter((candidate) => candidate.toLowerCase().startsWith(lower));
+  if (lower.length >= 3 && extending.length === 1) return extending[0];
+  const best = closest(
+    lower,
+    list.map((candidate) => candidate.toLowerCase()),
+  );
   const match = list.find((candidate) => candidate.toLowerCase() === best);
   if (match === undefined) return undefined;
   const distance = levenshtein(lower, best);

@@ -6,7 +6,13 @@
 import { z } from 'zod';
 import type { KindRegistry } from '../kinds/registry.ts';
 import { createSchemaKit } from './kit.ts';
-import { commonStepFields, documentFields, inputSpecSchema, SECTION_DESCRIPTIONS, SECTION_KEYS } from './schemas.ts';
+import {
+  commonStepFields,
+  documentFields,
+  inputSpecSchema,
+  SECTION_DESCRIPTIONS,
+  SECTION_KEYS,
+} from './schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -32,13 +38,18 @@ export function workflowJsonSchema(registry: KindRegistry): object {
   for (const [key, list] of extrasByKey) {
     const schemas = list.map((entry) => entry.schema);
     const schema = schemas.length === 1 ? schemas[0] : z.union(schemas as unknown as [z.ZodType, z.ZodType]);
-    const owners = list.map((entry) => entry.kind).join(', ');
-    extraFields[key] = schema.describe(`${describedBy(list[0].schema)} (steps of kind: ${owners})`).optional();
+    const description =
+      list.length === 1
+        ? describedBy(list[0].schema)
+        : list.map((entry) => `${entry.kind}: ${describedBy(entry.schema)}`).join(' | ');
+    extraFields[key] = schema.describe(description).optional();
   }
 
   const stepSchema = z
     .strictObject({ ...commonStepFields(kit), ...kindFields, ...extraFields })
-    .describe(`A step: an id, common fields, and exactly one kind key (${kinds.map((kind) => kind.key).join(', ')}).`);
+    .describe(
+      `A step: an id, common fields, and exactly one kind key (${kinds.map((kind) => kind.key).join(', ')}).`,
+    );
   step = stepSchema;
 
   const sections = Object.fromEntries(
@@ -47,7 +58,10 @@ export function workflowJsonSchema(registry: KindRegistry): object {
   const documentSchema = z
     .strictObject({
       ...documentFields(kit),
-      inputs: z.record(z.string(), inputSpecSchema).describe('Inputs a run is started with, by name.').optional(),
+      inputs: z
+        .record(z.string(), inputSpecSchema)
+        .describe('Inputs a run is started with, by name.')
+        .optional(),
       steps: z
         .array(z.lazy(() => step))
         .min(1)
@@ -68,7 +82,7 @@ export function workflowJsonSchema(registry: KindRegistry): object {
     },
   }) as JsonSchema;
   const result = renameDefinitions(collapseDuplicateAlternatives(schema) as JsonSchema);
-  return { ...result, $id: 'https://baton.dev/schema/workflow.json', title: 'Baton workflow' };
+  return { ...result, title: 'Baton workflow' };
 }
 
 function describedBy(schema: z.ZodType): string {
@@ -97,19 +111,30 @@ function collapseDuplicateAlternatives(value: unknown): unknown {
   return result;
 }
 
-/** zod names recursive definitions `__schema0`…; give the step and step list readable names. */
+/**
+ * zod names recursive definitions `__schema0`…, and every `z.json()` copy gets its own. Merge definitions that
+ * are the same apart from their own name, and give the survivors readable names (`step`, `json`).
+ */
 function renameDefinitions(schema: JsonSchema): JsonSchema {
   const definitions = schema.$defs as Record<string, JsonSchema> | undefined;
   if (!definitions) return schema;
-  const names = new Map<string, string>();
-  let json = 1;
+  const reference = (name: string) => `"#/$defs/${name}"`;
+  const groups = new Map<string, string[]>();
   for (const [name, definition] of Object.entries(definitions)) {
-    if (!name.startsWith('__schema')) continue;
-    if (definition.title === 'Step') names.set(name, 'step');
-    else if (definition.type === 'array') names.set(name, 'steps');
-    else names.set(name, json++ === 1 ? 'json' : `json${json - 1}`);
+    const signature = JSON.stringify(definition).replaceAll(reference(name), reference('<self>'));
+    groups.set(signature, [...(groups.get(signature) ?? []), name]);
   }
-  let text = JSON.stringify(schema);
-  for (const [from, to] of names) text = text.replaceAll(`"#/$defs/${from}"`, `"#/$defs/${to}"`).replaceAll(`"${from}":`, `"${to}":`);
+  const rename = new Map<string, string>();
+  const kept: Record<string, JsonSchema> = {};
+  let other = 0;
+  for (const [signature, names] of groups) {
+    const definition = definitions[names[0]];
+    const isJson = signature.includes('"type":"null"') && signature.includes('"type":"boolean"');
+    const target = definition.title === 'Step' ? 'step' : isJson ? 'json' : `schema${++other}`;
+    for (const name of names) rename.set(name, target);
+    kept[target] = definition;
+  }
+  let text = JSON.stringify({ ...schema, $defs: kept });
+  for (const [from, to] of rename) text = text.replaceAll(reference(from), reference(to));
   return JSON.parse(text) as JsonSchema;
 }

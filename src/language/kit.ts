@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /**
  * The SchemaKit handed to step kinds: shared building blocks so every kind reports
  * durations, templates and retry policies the same way and exports the same JSON Schema.
@@ -17,7 +18,11 @@ export const durationSchema = z
   })
   .transform((value, context) => {
     if (typeof value === 'number' && value < 0) {
-      context.addIssue({ code: 'custom', message: `a duration must not be negative, got ${value}`, input: value });
+      context.addIssue({
+        code: 'custom',
+        message: `a duration must not be negative, got ${value}`,
+        input: value,
+      });
       return z.NEVER;
     }
     try {
@@ -31,7 +36,40 @@ export const durationSchema = z
       return z.NEVER;
     }
   })
-  .meta({ description: 'A duration: "500ms", "30s", "5m", "2h", "1d", "1h30m", or a number of milliseconds.' });
+  .meta({
+    description: 'A duration: "500ms", "30s", "5m", "2h", "1d", "1h30m", or a number of milliseconds.',
+  });
+
+/** One schema rather than a union of two, so a bad value gets the duration message, not a regex complaint. */
+const durationOrTemplateSchema = z
+  .union([z.string(), z.number()], {
+    error: 'expected a duration such as "30s" or "5m", a number of milliseconds, or a ${{ }} template',
+  })
+  .transform((value, context): number | string => {
+    if (typeof value === 'string' && TEMPLATE_MARK.test(value)) return value;
+    if (typeof value === 'number' && value < 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `a duration must not be negative, got ${value}`,
+        input: value,
+      });
+      return z.NEVER;
+    }
+    try {
+      return parseDuration(value);
+    } catch {
+      context.addIssue({
+        code: 'custom',
+        message: `"${value}" is neither a duration (e.g. 30s, 5m, 2h, or milliseconds) nor a \${{ }} template`,
+        input: value,
+      });
+      return z.NEVER;
+    }
+  })
+  .meta({
+    description:
+      'A duration ("30s", "5m", milliseconds) or a ${{ }} template that evaluates to one at run time.',
+  });
 
 export const retrySchema = z
   .strictObject({
@@ -61,12 +99,18 @@ export const retrySchema = z
       .describe('Error codes that are never retried (errors flagged not retryable are never retried either).')
       .optional(),
   })
-  .describe('Retry policy; unset fields come from defaults.retry, then the step kind, then built-in defaults.');
+  .describe(
+    'Retry policy; unset fields come from defaults.retry, then the step kind, then built-in defaults.',
+  );
 
 export function createSchemaKit(stepList: z.ZodType): SchemaKit {
   const expression = z
-    .union([z.string(), z.boolean()], { error: 'expected an expression (a string such as "${{ … }}") or a boolean' })
-    .describe('An expression: "${{ steps.a.output.ok }}", a bare expression such as "steps.a.output.ok", or a boolean.');
+    .union([z.string(), z.boolean()], {
+      error: 'expected an expression (a string such as "${{ … }}") or a boolean',
+    })
+    .describe(
+      'An expression: "${{ steps.a.output.ok }}", a bare expression such as "steps.a.output.ok", or a boolean.',
+    );
   expressionSchemas.add(expression);
   const templateString = z.string().describe('Text that may contain ${{ expression }} templates.');
   return {
@@ -75,11 +119,7 @@ export function createSchemaKit(stepList: z.ZodType): SchemaKit {
     templateString,
     expression,
     duration: durationSchema,
-    durationOrTemplate: z
-      .union([durationSchema, z.string().regex(TEMPLATE_MARK)], {
-        error: 'expected a duration such as "30s" or "5m", a number of milliseconds, or a ${{ }} template',
-      })
-      .describe('A duration ("30s", "5m", milliseconds) or a ${{ }} template that evaluates to one at run time.'),
+    durationOrTemplate: durationOrTemplateSchema,
     retry: retrySchema,
   };
 }

@@ -11,7 +11,10 @@ import type { DefinitionSource, WorkflowDefinition } from './model.ts';
 import { normalizeDocument } from './normalize.ts';
 import { parseSource } from './source.ts';
 
-export function loadWorkflowText(text: string, options: { file?: string; registry: KindRegistry }): WorkflowDefinition {
+export function loadWorkflowText(
+  text: string,
+  options: { file?: string; registry: KindRegistry },
+): WorkflowDefinition {
   const source = parseSource(text.replace(/^\uFEFF/, ''), options.file);
   if (source.syntaxIssues.length > 0) throw workflowInvalid(source.syntaxIssues);
   return normalizeDocument(source.value, {
@@ -23,14 +26,20 @@ export function loadWorkflowText(text: string, options: { file?: string; registr
   });
 }
 
-export async function loadWorkflowFile(file: string, options: { registry: KindRegistry }): Promise<WorkflowDefinition> {
+export async function loadWorkflowFile(
+  file: string,
+  options: { registry: KindRegistry },
+): Promise<WorkflowDefinition> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new BatonError('FILE_NOT_FOUND', `Workflow file not found: ${file}`, { details: { file }, cause: error });
+      throw new BatonError('FILE_NOT_FOUND', `Workflow file not found: ${file}`, {
+        details: { file },
+        cause: error,
+      });
     }
     const reason = error instanceof Error ? error.message : String(error);
     throw new BatonError('FILE_UNREADABLE', `Cannot read workflow file ${file}: ${reason}`, {
@@ -48,7 +57,8 @@ export function normalizeWorkflow(
 ): WorkflowDefinition {
   const issues: Issue[] = [];
   const plain = withoutUndefined(document, [], new Set(), issues);
-  if (issues.length > 0) throw workflowInvalid(issues.map((issue) => ({ ...issue, file: options.source?.file })));
+  if (issues.length > 0)
+    throw workflowInvalid(issues.map((issue) => ({ ...issue, file: options.source?.file })));
   return normalizeDocument(plain, { registry: options.registry, file: options.source?.file });
 }
 

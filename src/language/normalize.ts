@@ -8,9 +8,17 @@ import type { JsonValue } from '../errors.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import { checkCycles, checkExplicitNeeds } from './graph.ts';
 import { normalizeInputs } from './inputs.ts';
-import { didYouMean, type IssuePath, IssueSink, type Locator, quoteList, suggest, workflowInvalid } from './issues.ts';
+import {
+  didYouMean,
+  type IssuePath,
+  IssueSink,
+  type Locator,
+  quoteList,
+  suggest,
+  workflowInvalid,
+} from './issues.ts';
 import { createSchemaKit } from './kit.ts';
-import { DEFAULT_RETRY, type DefinitionSource, type RetryPolicy, type WorkflowDefinition } from './model.ts';
+import { DEFAULT_RETRY, type RetryPolicy, type WorkflowDefinition } from './model.ts';
 import { checkOutputReferences, checkStepReferences } from './references.ts';
 import { documentFields, SECTION_KEYS } from './schemas.ts';
 import type { StepScope } from './step-tree.ts';
@@ -27,7 +35,18 @@ export interface NormalizeContext {
 /** While validating, nested step lists are kept raw; the loader checks them itself, step by step. */
 const validationKit = createSchemaKit(z.array(z.unknown()).describe('A list of steps.'));
 
-const TOP_LEVEL_KEYS = ['name', 'version', 'description', 'inputs', 'defaults', 'concurrency', 'timeout', 'steps', 'output', 'metadata'];
+const TOP_LEVEL_KEYS = [
+  'name',
+  'version',
+  'description',
+  'inputs',
+  'defaults',
+  'concurrency',
+  'timeout',
+  'steps',
+  'output',
+  'metadata',
+];
 
 export function normalizeDocument(document: unknown, context: NormalizeContext): WorkflowDefinition {
   const sink = new IssueSink(context.file, context.locator);
@@ -36,7 +55,11 @@ export function normalizeDocument(document: unknown, context: NormalizeContext):
   return definition;
 }
 
-function buildDefinition(document: unknown, context: NormalizeContext, sink: IssueSink): WorkflowDefinition | undefined {
+function buildDefinition(
+  document: unknown,
+  context: NormalizeContext,
+  sink: IssueSink,
+): WorkflowDefinition | undefined {
   if (document === null || document === undefined) {
     sink.add([], 'the workflow is empty; expected a mapping with at least `name:` and `steps:`');
     return undefined;
@@ -56,18 +79,26 @@ function buildDefinition(document: unknown, context: NormalizeContext, sink: Iss
   }
 
   const fieldsInput = Object.fromEntries(
-    TOP_LEVEL_KEYS.filter((key) => key !== 'steps' && key !== 'inputs' && key in raw).map((key) => [key, raw[key]]),
+    TOP_LEVEL_KEYS.filter((key) => key !== 'steps' && key !== 'inputs' && Object.hasOwn(raw, key)).map(
+      (key) => [key, raw[key]],
+    ),
   );
   const parsed = parseWith(z.object(documentFields(validationKit)), fieldsInput, [], sink);
-  const fields = (parsed.ok ? parsed.value : {}) as Partial<z.output<z.ZodObject<ReturnType<typeof documentFields>>>>;
+  const fields = (parsed.ok ? parsed.value : {}) as Partial<
+    z.output<z.ZodObject<ReturnType<typeof documentFields>>>
+  >;
   const inputs = normalizeInputs(raw.inputs, ['inputs'], sink);
   const defaultRetry = (fields.defaults?.retry ?? {}) as Partial<RetryPolicy>;
   const defaultTimeout = fields.defaults?.timeout;
 
   const rootScope: StepScope = { owner: undefined, blockKey: undefined, steps: [] };
-  const checker = new StepChecker(context.registry, validationKit, sink, { retry: defaultRetry, timeout: defaultTimeout });
+  const checker = new StepChecker(context.registry, validationKit, sink, {
+    retry: defaultRetry,
+    timeout: defaultTimeout,
+  });
   let steps: WorkflowDefinition['steps'] = [];
-  if (!('steps' in raw) || raw.steps === undefined) sink.add(['steps'], 'missing required key "steps"');
+  if (!Object.hasOwn(raw, 'steps') || raw.steps === undefined)
+    sink.add(['steps'], 'missing required key "steps"');
   else if (!Array.isArray(raw.steps)) sink.add(['steps'], 'expected a list of steps');
   else if (raw.steps.length === 0) sink.add(['steps'], 'a workflow needs at least one step');
   else steps = checker.parseList(raw.steps, ['steps'], rootScope);

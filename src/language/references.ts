@@ -3,13 +3,21 @@
  * to: known roots and functions, declared inputs, and steps that exist and are visible
  * from where the expression is. A reference to a sibling step becomes an implicit need.
  */
+
+import type { z } from 'zod';
 import { BatonError } from '../errors.ts';
 import { BUILTIN_FUNCTIONS, compileExpression, compileTemplate } from '../expr/index.ts';
 import { didYouMean, type IssuePath, type IssueSink, suggest } from './issues.ts';
-import { addNeed, ancestry, describeScope, inheritedVariables, type StepNode, type StepScope } from './step-tree.ts';
 import { isExpressionSchema } from './kit.ts';
+import {
+  addNeed,
+  ancestry,
+  describeScope,
+  inheritedVariables,
+  type StepNode,
+  type StepScope,
+} from './step-tree.ts';
 import { schemasAt } from './zod-walk.ts';
-import type { z } from 'zod';
 
 export const BASE_ROOTS = ['inputs', 'steps', 'run', 'workflow', 'env'] as const;
 /** Status functions the scheduler supplies when it evaluates `if`. */
@@ -41,21 +49,32 @@ export function checkStepReferences(nodes: readonly StepNode[], context: Referen
 
 /** Checks the workflow `output`; it may read top-level steps only and adds no needs. */
 export function checkOutputReferences(output: unknown, context: ReferenceContext): void {
-  for (const site of templateSites(output, ['output'], undefined, [...BASE_ROOTS], [])) checkSite(site, undefined, context);
+  for (const site of templateSites(output, ['output'], undefined, [...BASE_ROOTS], []))
+    checkSite(site, undefined, context);
 }
 
 function stepSites(node: StepNode): Site[] {
   const inherited = [...BASE_ROOTS, ...inheritedVariables(node)];
   const sites: Site[] = [];
   const condition = node.raw.if;
-  if (typeof condition === 'string') sites.push({ path: [...node.path, 'if'], text: condition, mode: 'expression', roots: inherited });
+  if (typeof condition === 'string')
+    sites.push({ path: [...node.path, 'if'], text: condition, mode: 'expression', roots: inherited });
   if (node.kindKey !== undefined && node.kindSchema) {
     // The kind's own config also sees its block variables (a loop's `while` reads `loop`, a map's `output` reads `item`).
     const roots = [...inherited, ...node.blockVariables];
-    sites.push(...templateSites(node.raw[node.kindKey], [...node.path, node.kindKey], node.kindSchema, roots, node.blockPaths));
+    sites.push(
+      ...templateSites(
+        node.raw[node.kindKey],
+        [...node.path, node.kindKey],
+        node.kindSchema,
+        roots,
+        node.blockPaths,
+      ),
+    );
   }
   for (const [key, schema] of Object.entries(node.extrasSchemas)) {
-    if (key in node.raw) sites.push(...templateSites(node.raw[key], [...node.path, key], schema, inherited, []));
+    if (Object.hasOwn(node.raw, key))
+      sites.push(...templateSites(node.raw[key], [...node.path, key], schema, inherited, []));
   }
   return sites;
 }
@@ -73,9 +92,16 @@ function templateSites(
     if (excluded.some((block) => startsWith(relative, block))) return;
     if (typeof current === 'string') {
       const isExpression = schema !== undefined && schemasAt(schema, relative).some(isExpressionSchema);
-      sites.push({ path: [...path, ...relative], text: current, mode: isExpression ? 'expression' : 'template', roots });
+      sites.push({
+        path: [...path, ...relative],
+        text: current,
+        mode: isExpression ? 'expression' : 'template',
+        roots,
+      });
     } else if (Array.isArray(current)) {
-      current.forEach((item, index) => visit(item, [...relative, index]));
+      current.forEach((item, index) => {
+        visit(item, [...relative, index]);
+      });
     } else if (typeof current === 'object' && current !== null) {
       for (const [key, item] of Object.entries(current)) visit(item, [...relative, key]);
     }
@@ -92,12 +118,22 @@ function checkSite(site: Site, node: StepNode | undefined, context: ReferenceCon
   let steps: readonly string[];
   try {
     const options = { roots: site.roots, functions: FUNCTIONS };
-    const compiled = site.mode === 'expression' ? compileExpression(site.text, options) : compileTemplate(site.text, options);
+    const compiled =
+      site.mode === 'expression'
+        ? compileExpression(site.text, options)
+        : compileTemplate(site.text, options);
     steps = compiled.references.steps;
     if (compiled.references.roots.includes('inputs')) checkInputNames(site, context);
   } catch (error) {
-    if (!(error instanceof BatonError)) throw error;
-    context.sink.add(site.path, error.message, { columnOffset: columnInScalar(site, error, context) });
+    // Anything the compiler throws is a problem with this expression, never a reason to abort the whole check.
+    if (error instanceof BatonError) {
+      context.sink.add(site.path, error.message, { columnOffset: columnInScalar(site, error, context) });
+    } else {
+      context.sink.add(
+        site.path,
+        `cannot compile expression: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
     return;
   }
   for (const id of steps) resolveStep(id, site, node, context);
@@ -113,7 +149,8 @@ function columnInScalar(site: Site, error: BatonError, context: ReferenceContext
   if (typeof column !== 'number' || raw === undefined || raw.includes('\n')) return undefined;
   if (raw === site.text) return column - 1;
   const quote = raw[0];
-  if ((quote === '"' || quote === "'") && raw.endsWith(quote) && raw.slice(1, -1) === site.text) return column;
+  if ((quote === '"' || quote === "'") && raw.endsWith(quote) && raw.slice(1, -1) === site.text)
+    return column;
   return undefined;
 }
 
@@ -132,10 +169,16 @@ function checkInputNames(site: Site, context: ReferenceContext): void {
       reported.add(name);
       const suggestion = suggest(name, context.inputNames);
       const declared =
-        context.inputNames.length === 0 ? 'the workflow declares no inputs' : `declared inputs: ${context.inputNames.join(', ')}`;
-      context.sink.add(site.path, `unknown input "${name}"${didYouMean(suggestion)}${suggestion ? '' : ` (${declared})`}`, {
-        suggestion,
-      });
+        context.inputNames.length === 0
+          ? 'the workflow declares no inputs'
+          : `declared inputs: ${context.inputNames.join(', ')}`;
+      context.sink.add(
+        site.path,
+        `unknown input "${name}"${didYouMean(suggestion)}${suggestion ? '' : ` (${declared})`}`,
+        {
+          suggestion,
+        },
+      );
     }
   }
 }
@@ -154,7 +197,9 @@ function resolveStep(id: string, site: Site, node: StepNode | undefined, context
   const target = context.ids.get(id);
   if (!target) {
     const suggestion = suggest(id, context.ids.keys());
-    context.sink.add(site.path, `unknown step "${id}" in steps.${id}${didYouMean(suggestion)}`, { suggestion });
+    context.sink.add(site.path, `unknown step "${id}" in steps.${id}${didYouMean(suggestion)}`, {
+      suggestion,
+    });
     return;
   }
   const chain = node ? ancestry(node) : [];
@@ -174,7 +219,10 @@ function resolveStep(id: string, site: Site, node: StepNode | undefined, context
   if (!node && target.scope === context.rootScope) return;
   if (node && target.scope.owner === node && isInConfig(site, node)) return;
   const container = visibleContainer(target, node, context.rootScope);
-  const hint = container && !(node && ancestry(node).includes(container)) ? `; refer to steps.${container.definition.id}.output` : '';
+  const hint =
+    container && !(node && ancestry(node).includes(container))
+      ? `; refer to steps.${container.definition.id}.output`
+      : '';
   const where = container && hint ? `"${container.definition.id}"` : describeScope(target.scope);
   const suffix = hint ? '' : ', which is not visible from here';
   context.sink.add(site.path, `step "${id}" is inside ${where}${suffix}${hint}`);
@@ -185,8 +233,15 @@ function isInConfig(site: Site, node: StepNode): boolean {
 }
 
 /** The outermost block step around `target` that the referring place can see. */
-function visibleContainer(target: StepNode, node: StepNode | undefined, rootScope: StepScope): StepNode | undefined {
-  const scopes = new Set<StepScope>([rootScope, ...(node ? ancestry(node).map((member) => member.scope) : [])]);
+function visibleContainer(
+  target: StepNode,
+  node: StepNode | undefined,
+  rootScope: StepScope,
+): StepNode | undefined {
+  const scopes = new Set<StepScope>([
+    rootScope,
+    ...(node ? ancestry(node).map((member) => member.scope) : []),
+  ]);
   for (let owner = target.scope.owner; owner; owner = owner.scope.owner) {
     if (scopes.has(owner.scope)) return owner;
   }

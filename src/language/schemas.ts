@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 /**
  * The zod schemas of the workflow file's own fields (everything except the step kinds'
  * configs, which the kinds describe). Used both to validate and to export JSON Schema.
@@ -8,6 +9,12 @@ import type { SchemaKit } from '../kinds/types.ts';
 export const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const STEP_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const INPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** Names that would reach an object's prototype machinery when used as keys of outputs or inputs. */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function isUsableName(name: string, pattern: RegExp): boolean {
+  return pattern.test(name) && !RESERVED_NAMES.has(name);
+}
 
 /** Top-level sections owned by later features; accepted and kept untouched in `sections`. */
 export const SECTION_KEYS = ['agents', 'budget', 'triggers', 'secrets', 'tools'] as const;
@@ -36,7 +43,10 @@ export const INPUT_SCHEMA_KEYWORDS = [
 
 export const stepIdSchema = z
   .string()
-  .regex(STEP_ID, { error: 'a step id must start with a letter or "_" and contain only letters, digits, "_" and "-"' })
+  .regex(STEP_ID, {
+    error: 'a step id must start with a letter or "_" and contain only letters, digits, "_" and "-"',
+  })
+  .refine((id) => !RESERVED_NAMES.has(id), { error: 'this name is reserved; choose another step id' })
   .describe('Step id, unique in the whole workflow; other steps refer to it in `needs` and as `steps.<id>`.');
 
 const inputTypeSchema = z.enum(INPUT_TYPES).describe('Type of the input value.');
@@ -46,7 +56,10 @@ const jsonObject = z.record(z.string(), z.json());
 export const inputSpecObjectSchema = z
   .strictObject({
     type: inputTypeSchema.optional(),
-    description: z.string().describe('What the input is for (shown by `baton run --help` and the UI).').optional(),
+    description: z
+      .string()
+      .describe('What the input is for (shown by `baton run --help` and the UI).')
+      .optional(),
     required: z
       .union([z.boolean(), z.array(z.string())])
       .describe(
@@ -67,7 +80,10 @@ export const inputSpecObjectSchema = z
     minLength: z.int().min(0).optional(),
     maxLength: z.int().min(0).optional(),
     pattern: z.string().describe('Regular expression a string input must match.').optional(),
-    format: z.string().describe('JSON Schema format of a string input: email, uri, date-time, uuid…').optional(),
+    format: z
+      .string()
+      .describe('JSON Schema format of a string input: email, uri, date-time, uuid…')
+      .optional(),
     minItems: z.int().min(0).optional(),
     maxItems: z.int().min(0).optional(),
     uniqueItems: z.boolean().optional(),
@@ -75,7 +91,11 @@ export const inputSpecObjectSchema = z
   .describe('An input of the workflow.');
 
 export const inputSpecSchema = z
-  .union([inputTypeSchema.describe('Shorthand: a required input of this type.'), inputSpecObjectSchema])
+  .union([
+    inputTypeSchema.describe('Shorthand: a required input of this type.'),
+    z.null().describe('Shorthand: a required input of any type.'),
+    inputSpecObjectSchema,
+  ])
   .describe('An input: a type name (shorthand for a required input of that type) or a full specification.');
 
 export function defaultsSchema(kit: SchemaKit) {
@@ -95,9 +115,13 @@ export function commonStepFields(kit: SchemaKit) {
     description: z.string().describe('What the step does.').optional(),
     needs: z
       .union([stepIdSchema, z.array(stepIdSchema)])
-      .describe('Steps (in the same block) that must finish first. References to steps.<id> add needs implicitly.')
+      .describe(
+        'Steps (in the same block) that must finish first. References to steps.<id> add needs implicitly.',
+      )
       .optional(),
-    if: kit.expression.describe('Run the step only when this expression is true; otherwise it is skipped.').optional(),
+    if: kit.expression
+      .describe('Run the step only when this expression is true; otherwise it is skipped.')
+      .optional(),
     retry: kit.retry.optional(),
     timeout: kit.duration.describe('Per-attempt timeout.').optional(),
     continueOnError: z
@@ -107,7 +131,16 @@ export function commonStepFields(kit: SchemaKit) {
   };
 }
 
-export const COMMON_STEP_KEYS = ['id', 'name', 'description', 'needs', 'if', 'retry', 'timeout', 'continueOnError'];
+export const COMMON_STEP_KEYS = [
+  'id',
+  'name',
+  'description',
+  'needs',
+  'if',
+  'retry',
+  'timeout',
+  'continueOnError',
+];
 
 /** Top-level fields of the document except `steps` (validated step by step) and the sections. */
 export function documentFields(kit: SchemaKit) {
@@ -115,7 +148,8 @@ export function documentFields(kit: SchemaKit) {
     name: z
       .string()
       .regex(WORKFLOW_NAME, {
-        error: 'a workflow name must start with a letter or digit and contain only letters, digits, ".", "_" and "-"',
+        error:
+          'a workflow name must start with a letter or digit and contain only letters, digits, ".", "_" and "-"',
       })
       .describe('Name of the workflow; runs are started by name.'),
     version: z
@@ -123,7 +157,10 @@ export function documentFields(kit: SchemaKit) {
       .describe('Version of this definition (default "1"); a run is pinned to the version it started with.')
       .optional(),
     description: z.string().describe('What the workflow does.').optional(),
-    inputs: z.record(z.string(), inputSpecSchema).describe('Inputs a run is started with, by name.').optional(),
+    inputs: z
+      .record(z.string(), inputSpecSchema)
+      .describe('Inputs a run is started with, by name.')
+      .optional(),
     defaults: defaultsSchema(kit).optional(),
     concurrency: z
       .int({ error: 'expected a whole number' })
@@ -131,7 +168,9 @@ export function documentFields(kit: SchemaKit) {
       .describe('Maximum number of steps of one run executing at once.')
       .optional(),
     timeout: kit.duration.describe('Timeout of the whole run.').optional(),
-    output: kit.template.describe('Output of the run: any value, usually a ${{ steps.<id>.output }} template.').optional(),
+    output: kit.template
+      .describe('Output of the run: any value, usually a ${{ steps.<id>.output }} template.')
+      .optional(),
     metadata: z.record(z.string(), z.json()).describe('Free-form data kept with the definition.').optional(),
   };
 }

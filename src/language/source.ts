@@ -2,7 +2,17 @@
  * Reads workflow text with the YAML parser (JSON is YAML, so JSON files get positions too)
  * and keeps the syntax tree so every later issue can point at a line and column.
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, type Document } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from 'yaml';
 import type { Issue, IssuePath, Locator, Position } from './issues.ts';
 
 export interface ParsedSource {
@@ -16,7 +26,14 @@ export interface ParsedSource {
 
 export function parseSource(text: string, file: string | undefined): ParsedSource {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    version: '1.2',
+    // Collection keys become strings and are then reported as unknown keys; no process warning needed.
+    logLevel: 'error',
+  });
   const toPosition = (offset: number): Position => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
@@ -73,7 +90,8 @@ function childEntry(document: Document, node: unknown, segment: string | number)
     for (const item of target.items) {
       if (!isPair(item)) continue;
       const key = isScalar(item.key) ? item.key.value : item.key;
-      if (String(key) === String(segment)) return { keyNode: item.key as Node | null, valueNode: item.value as Node | null };
+      if (String(key) === String(segment))
+        return { keyNode: item.key as Node | null, valueNode: item.value as Node | null };
     }
     return undefined;
   }

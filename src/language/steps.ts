@@ -7,7 +7,7 @@ import type { KindRegistry } from '../kinds/registry.ts';
 import type { SchemaKit, StepKind } from '../kinds/types.ts';
 import { didYouMean, type IssuePath, type IssueSink, quoteList, suggest } from './issues.ts';
 import { DEFAULT_RETRY, type RetryPolicy, type StepDefinition } from './model.ts';
-import { COMMON_STEP_KEYS, commonStepFields, STEP_ID } from './schemas.ts';
+import { COMMON_STEP_KEYS, commonStepFields, isUsableName, STEP_ID } from './schemas.ts';
 import type { StepNode, StepScope } from './step-tree.ts';
 import { parseWith } from './zod-issues.ts';
 
@@ -67,6 +67,10 @@ export class StepChecker {
   }
 
   parseStep(raw: unknown, path: IssuePath, scope: StepScope): StepNode | undefined {
+    if (blockDepth(scope) > MAX_BLOCK_DEPTH) {
+      this.sink.add(path, `blocks are nested more than ${MAX_BLOCK_DEPTH} levels deep`);
+      return undefined;
+    }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       this.sink.add(path, 'expected a step: a mapping with an id and one kind key such as task: or http:');
       return undefined;
@@ -77,7 +81,9 @@ export class StepChecker {
     const extrasSchemas = kind ? this.extrasOf(kind) : {};
     this.#reportUnknownKeys(step, path, kindKey, extrasSchemas);
 
-    const commonInput = Object.fromEntries(COMMON_STEP_KEYS.filter((key) => key in step).map((key) => [key, step[key]]));
+    const commonInput = Object.fromEntries(
+      COMMON_STEP_KEYS.filter((key) => Object.hasOwn(step, key)).map((key) => [key, step[key]]),
+    );
     const common = parseWith(this.#common, commonInput, path, this.sink);
     const fields = (common.ok ? common.value : {}) as Record<string, unknown>;
     const id = typeof step.id === 'string' ? step.id : undefined;
@@ -97,7 +103,12 @@ export class StepChecker {
     }
 
     const needsValue = step.needs;
-    const explicitNeeds = typeof needsValue === 'string' ? [needsValue] : Array.isArray(needsValue) ? needsValue.filter((n): n is string => typeof n === 'string') : [];
+    const explicitNeeds =
+      typeof needsValue === 'string'
+        ? [needsValue]
+        : Array.isArray(needsValue)
+          ? needsValue.filter((n): n is string => typeof n === 'string')
+          : [];
     const definition: StepDefinition = {
       id: id ?? '',
       kind: kindKey ?? '',
@@ -131,14 +142,17 @@ export class StepChecker {
       registered: false,
     };
     this.nodes.push(node);
-    if (id !== undefined && STEP_ID.test(id)) this.#register(node, id);
-    if (kind && kindKey !== undefined) this.#parseBlocks(node, kind, kindKey, configOk ? config : step[kindKey], configOk);
+    if (id !== undefined && isUsableName(id, STEP_ID)) this.#register(node, id);
+    if (kind && kindKey !== undefined)
+      this.#parseBlocks(node, kind, kindKey, configOk ? config : step[kindKey], configOk);
     return node;
   }
 
   /** The step's one kind key; reports none or several. */
   #findKind(step: Record<string, unknown>, path: IssuePath): string | undefined {
-    const kindKeys = Object.keys(step).filter((key) => this.registry.has(key) && !COMMON_STEP_KEYS.includes(key));
+    const kindKeys = Object.keys(step).filter(
+      (key) => this.registry.has(key) && !COMMON_STEP_KEYS.includes(key),
+    );
     if (kindKeys.length > 1) {
       this.sink.add(
         [...path, kindKeys[1]],
@@ -170,19 +184,24 @@ export class StepChecker {
   ): void {
     const allExtras = new Set(this.registry.all().flatMap((kind) => Object.keys(this.extrasOf(kind))));
     for (const key of Object.keys(step)) {
-      if (COMMON_STEP_KEYS.includes(key) || this.registry.has(key) || key in extras) continue;
+      if (COMMON_STEP_KEYS.includes(key) || this.registry.has(key) || Object.hasOwn(extras, key)) continue;
       // Without a kind we cannot tell whether another kind's extra key is wrong; the missing kind is reported.
       if (kindKey === undefined && allExtras.has(key)) continue;
       const candidates =
         kindKey === undefined
           ? [...this.registry.keys(), ...COMMON_STEP_KEYS, ...allExtras]
           : [...COMMON_STEP_KEYS, kindKey, ...Object.keys(extras)];
-      const suggestion = suggest(key, kindKey === undefined ? this.registry.keys() : []) ?? suggest(key, candidates);
+      const suggestion =
+        suggest(key, kindKey === undefined ? this.registry.keys() : []) ?? suggest(key, candidates);
       const allowed = kindKey === undefined ? '' : ` (a "${kindKey}" step accepts ${quoteList(candidates)})`;
-      this.sink.add([...path, key], `unknown key "${key}"${didYouMean(suggestion)}${suggestion ? '' : allowed}`, {
-        at: 'key',
-        suggestion,
-      });
+      this.sink.add(
+        [...path, key],
+        `unknown key "${key}"${didYouMean(suggestion)}${suggestion ? '' : allowed}`,
+        {
+          at: 'key',
+          suggestion,
+        },
+      );
     }
   }
 
@@ -205,14 +224,24 @@ export class StepChecker {
    * `blocks` may still find the lists in the raw value; their steps are then checked too, so one
    * mistake in a block step's config does not hide the mistakes inside its blocks.
    */
-  #parseBlocks(node: StepNode, kind: StepKind<unknown>, kindKey: string, config: unknown, configOk: boolean): void {
+  #parseBlocks(
+    node: StepNode,
+    kind: StepKind<unknown>,
+    kindKey: string,
+    config: unknown,
+    configOk: boolean,
+  ): void {
     if (!kind.blocks) return;
     let rawBlocks: ReturnType<NonNullable<StepKind['blocks']>>;
     try {
       rawBlocks = kind.blocks(config);
       node.blockVariables = kind.blockVariables?.(config) ?? [];
     } catch (error) {
-      if (configOk) this.sink.add([...node.path, kindKey], `step kind "${kindKey}" failed to list its blocks: ${String(error)}`);
+      if (configOk)
+        this.sink.add(
+          [...node.path, kindKey],
+          `step kind "${kindKey}" failed to list its blocks: ${String(error)}`,
+        );
       return;
     }
     for (const block of rawBlocks) {
@@ -231,12 +260,22 @@ export class StepChecker {
   }
 }
 
+/** Far beyond any real workflow; keeps a hostile file from exhausting the stack. */
+const MAX_BLOCK_DEPTH = 32;
+
+function blockDepth(scope: StepScope): number {
+  let depth = 0;
+  for (let owner = scope.owner; owner; owner = owner.scope.owner) depth++;
+  return depth;
+}
+
 export function mergeRetry(base: RetryPolicy, ...layers: (Partial<RetryPolicy> | undefined)[]): RetryPolicy {
   const merged: RetryPolicy = { ...base, nonRetryable: [...base.nonRetryable] };
   for (const layer of layers) {
     if (!layer) continue;
     for (const [key, value] of Object.entries(layer)) {
-      if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? [...value] : value;
+      if (value !== undefined)
+        (merged as unknown as Record<string, unknown>)[key] = Array.isArray(value) ? [...value] : value;
     }
   }
   return merged;

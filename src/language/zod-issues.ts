@@ -25,7 +25,13 @@ export function parseWith<T>(
 // zod's built-in messages start like this; anything else was written on purpose by a schema author.
 const DEFAULT_MESSAGE = /^(Invalid|Too (small|big)|Unrecognized key)/;
 
-function reportIssue(issue: ZodIssue, root: z.ZodType, basePath: IssuePath, prefix: IssuePath, sink: IssueSink): void {
+function reportIssue(
+  issue: ZodIssue,
+  root: z.ZodType,
+  basePath: IssuePath,
+  prefix: IssuePath,
+  sink: IssueSink,
+): void {
   const relative = [...prefix, ...(issue.path as (string | number)[])];
   const path = [...basePath, ...relative];
   const custom = !DEFAULT_MESSAGE.test(issue.message);
@@ -49,7 +55,8 @@ function reportIssue(issue: ZodIssue, root: z.ZodType, basePath: IssuePath, pref
         return;
       }
       const expected = describeType(issue.expected);
-      sink.add(path, custom ? issue.message : `expected ${expected}, got ${describeValue(issue.input)}`, { expected });
+      const got = `got ${describeValue(issue.input)}`;
+      sink.add(path, custom ? `${issue.message}, ${got}` : `expected ${expected}, ${got}`, { expected });
       return;
     }
     case 'invalid_value': {
@@ -105,11 +112,16 @@ function reportUnion(
 ): void {
   const path = [...basePath, ...relative];
   const branches = issue.errors.filter((branch) => branch.length > 0);
-  const typeOnly = (branch: ZodIssue[]) =>
-    branch.length === 1 && branch[0].code === 'invalid_type' && branch[0].path.length === 0;
-  const shaped = branches.filter((branch) => !typeOnly(branch));
-  if (shaped.length > 0 && !(custom && shaped.every((branch) => branch.every((inner) => inner.path.length === 0)))) {
-    const best = shaped.reduce((a, b) => (b.length < a.length ? b : a));
+  const shaped = branches.filter((branch) => !branch.every(isTypeMismatch));
+  if (
+    shaped.length > 0 &&
+    !(custom && shaped.every((branch) => branch.every((inner) => inner.path.length === 0)))
+  ) {
+    // The branch the value got furthest into (deepest issue), then the one with the fewest problems.
+    const depth = (branch: ZodIssue[]) => Math.max(...branch.map((inner) => inner.path.length));
+    const best = shaped.reduce((a, b) =>
+      depth(b) > depth(a) || (depth(b) === depth(a) && b.length < a.length) ? b : a,
+    );
     for (const inner of best) reportIssue(inner, root, basePath, relative, sink);
     return;
   }
@@ -117,15 +129,33 @@ function reportUnion(
     sink.add(path, issue.message);
     return;
   }
-  const expected = [...new Set(branches.map((branch) => describeType((branch[0] as { expected?: string }).expected)))];
+  const expected = [...new Set(branches.flat().flatMap(expectedTypes))];
   const input = (branches[0]?.[0] as { input?: unknown } | undefined)?.input;
   const got = input === undefined ? '' : `, got ${describeValue(input)}`;
   sink.add(path, `expected ${expected.join(' or ')}${got}`, { expected: expected.join(' or ') });
 }
 
+function expectedTypes(issue: ZodIssue): string[] {
+  if (issue.code === 'invalid_type') return [describeType(issue.expected)];
+  if (issue.code === 'invalid_union') return issue.errors.flat().flatMap(expectedTypes);
+  return [];
+}
+
+/** The value is not even of a type the schema accepts (so no branch-specific detail is worth showing). */
+function isTypeMismatch(issue: ZodIssue): boolean {
+  if (issue.path.length > 0) return false;
+  if (issue.code === 'invalid_type') return true;
+  return (
+    issue.code === 'invalid_union' &&
+    issue.errors.every((branch) => branch.length > 0 && branch.every(isTypeMismatch))
+  );
+}
+
 function describeBound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
   const small = issue.code === 'too_small';
-  const limit = Number(small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum);
+  const limit = Number(
+    small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum,
+  );
   const inclusive = issue.inclusive !== false;
   switch (issue.origin) {
     case 'array':

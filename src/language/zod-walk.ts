@@ -25,7 +25,16 @@ function definitionOf(schema: unknown): SchemaDefinition | undefined {
   return (schema as { _zod?: { def?: SchemaDefinition } })?._zod?.def;
 }
 
-const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'nonoptional', 'readonly', 'catch', 'success']);
+const WRAPPERS = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'nonoptional',
+  'readonly',
+  'catch',
+  'success',
+]);
 
 /** The schemas a value may be checked against once wrappers, pipes, lazies and unions are looked through. */
 export function expand(schema: z.ZodType, seen = new Set<unknown>()): z.ZodType[] {
@@ -33,7 +42,8 @@ export function expand(schema: z.ZodType, seen = new Set<unknown>()): z.ZodType[
   seen.add(schema);
   const definition = definitionOf(schema);
   if (!definition) return [schema];
-  if (WRAPPERS.has(definition.type) && definition.innerType) return [schema, ...expand(definition.innerType, seen)];
+  if (WRAPPERS.has(definition.type) && definition.innerType)
+    return [schema, ...expand(definition.innerType, seen)];
   if (definition.type === 'pipe' && definition.in) return [schema, ...expand(definition.in, seen)];
   if (definition.type === 'lazy' && definition.getter) return [schema, ...expand(definition.getter(), seen)];
   if (definition.type === 'union' && definition.options) {
@@ -76,7 +86,8 @@ export function knownKeysAt(schema: z.ZodType, path: IssuePath): string[] {
   const keys = new Set<string>();
   for (const candidate of schemasAt(schema, path)) {
     const definition = definitionOf(candidate);
-    if (definition?.type === 'object' && definition.shape) for (const key of Object.keys(definition.shape)) keys.add(key);
+    if (definition?.type === 'object' && definition.shape)
+      for (const key of Object.keys(definition.shape)) keys.add(key);
   }
   return [...keys];
 }

@@ -352,7 +352,8 @@ export class Engine {
     for (const event of committed.events) this.#emit({ type: 'history', runId: committed.runId, event });
     const worker = this.#worker;
     const now = this.clock.now();
-    if (worker && committed.write.tasks.insert.some((task) => task.runAt <= now)) worker.wake();
+    const leased = committed.claimed;
+    if (worker && committed.write.tasks.insert.some((task) => task.runAt <= now && !leased?.some((c) => c.id === task.id))) worker.wake();
     for (const event of committed.events) {
       if ((event.type === 'RunCancelled' || event.type === 'RunFailed') && worker) worker.abortRun(committed.runId, `run ${event.type === 'RunCancelled' ? 'cancelled' : 'failed'}`);
       if (event.type === 'StepCancelled') {

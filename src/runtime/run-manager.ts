@@ -13,7 +13,7 @@ import { BatonError } from '../errors.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
 import type { Clock } from '../util/clock.ts';
-import type { CommitResult, Lease, RunWrite, Store } from '../store/types.ts';
+import type { ClaimedTask, ClaimOptions, CommitResult, Lease, RunWrite, Store } from '../store/types.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 
 export type Transition = (wf: CompiledWorkflow, state: RunState, now: number) => RunEvent[] | undefined;
@@ -23,14 +23,18 @@ export interface Committed {
   events: RunEvent[];
   state: RunState;
   write: RunWrite;
+  /** Inserted tasks the commit leased straight to the worker that asked (claim-on-insert). */
+  claimed?: ClaimedTask[];
 }
 
 export interface MutateOptions {
   complete?: Lease;
   verify?: Lease;
+  /** Lease due tasks this commit inserts to a worker (see CommitRequest.claim). */
+  claim?: ClaimOptions;
 }
 
-export type MutateResult = { ok: true; committed?: Committed } | { ok: false; reason: 'stale-lease' };
+export type MutateResult = { ok: true; committed?: Committed; claimed?: ClaimedTask[] } | { ok: false; reason: 'stale-lease' };
 
 const MAX_CONFLICT_RETRIES = 50;
 const CACHE_LIMIT = 5_000;
@@ -121,11 +125,16 @@ export class RunManager {
           return result.ok ? { ok: true } : { ok: false, reason: 'stale-lease' };
         }
         const write = buildWrite(state, expectedSeq, events);
-        const result: CommitResult = await this.store.commit({ writes: [write], complete: options.complete, verify: options.verify });
+        const result: CommitResult = await this.store.commit({
+          writes: [write],
+          complete: options.complete,
+          verify: options.verify,
+          claim: options.claim,
+        });
         if (result.ok) {
-          const committed = { runId, events, state, write };
+          const committed = { runId, events, state, write, claimed: result.claimed };
           this.#emit(committed);
-          return { ok: true, committed };
+          return { ok: true, committed, claimed: result.claimed };
         }
         this.#states.delete(runId);
         if (result.reason === 'stale-lease') return { ok: false, reason: 'stale-lease' };

@@ -16,7 +16,7 @@ import {
 } from '../core/signals.ts';
 import { BatonError, type JsonValue, serializeError } from '../errors.ts';
 import type { ExecuteContext, ExecuteServices } from '../kinds/types.ts';
-import type { ClaimedTask, Store } from '../store/types.ts';
+import type { ClaimedTask, ClaimOptions, Store } from '../store/types.ts';
 import type { RunManager } from './run-manager.ts';
 import { lease } from './worker.ts';
 
@@ -33,16 +33,20 @@ export interface TaskRunnerDeps {
 export function createTaskRunner(deps: TaskRunnerDeps) {
   const { runs, log } = deps;
 
-  async function settle(task: ClaimedTask, result: Awaited<ReturnType<RunManager['mutate']>>): Promise<void> {
-    if (!result.ok) await deps.recordRejection(task, 'lease lost before the result was committed');
+  /** Records a lost lease; returns the tasks the commit leased to this worker, if any. */
+  async function settle(task: ClaimedTask, result: Awaited<ReturnType<RunManager['mutate']>>): Promise<ClaimedTask[] | undefined> {
+    if (!result.ok) {
+      await deps.recordRejection(task, 'lease lost before the result was committed');
+      return undefined;
+    }
+    return result.claimed;
   }
 
-  async function runStep(task: ClaimedTask, signal: AbortSignal): Promise<void> {
+  async function runStep(task: ClaimedTask, signal: AbortSignal, handOff?: ClaimOptions): Promise<ClaimedTask[] | undefined> {
     const { wf, state } = await runs.read(task.runId);
     const step = state.steps.get(task.path);
     if (!step || step.status !== 'scheduled' || step.attempt !== task.attempt || state.outcome) {
-      await settle(task, await runs.mutate(task.runId, () => undefined, { complete: lease(task) }));
-      return;
+      return settle(task, await runs.mutate(task.runId, () => undefined, { complete: lease(task) }));
     }
     const entry = wf.entry(step.id);
     const definition = entry.step;
@@ -100,16 +104,19 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     if (signal.aborted) {
       // The lease is gone (run cancelled, lease expired, shutdown): the result must not be recorded.
       log.debug({ taskId: task.id }, 'dropping the result of an aborted task');
-      return;
+      return undefined;
     }
-    await settle(task, await runs.mutate(task.runId, (w, s, now) => recordStepResult(w, s, task.path, task.attempt, result, now), { complete: lease(task) }));
+    return settle(
+      task,
+      await runs.mutate(task.runId, (w, s, now) => recordStepResult(w, s, task.path, task.attempt, result, now), { complete: lease(task), claim: handOff }),
+    );
   }
 
-  return async function runTask(task: ClaimedTask, signal: AbortSignal): Promise<void> {
-    const complete = { complete: lease(task) };
+  return async function runTask(task: ClaimedTask, signal: AbortSignal, handOff?: ClaimOptions): Promise<ClaimedTask[] | undefined> {
+    const complete = { complete: lease(task), claim: handOff };
     switch (task.kind) {
       case 'step':
-        return runStep(task, signal);
+        return runStep(task, signal, handOff);
       case 'timer':
         return settle(task, await runs.mutate(task.runId, (wf, s, now) => fireTimer(wf, s, task.path, now), complete));
       case 'approval-timeout':

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { TaskKind } from '../core/tasks.ts';
-import type { ClaimedTask, Lease, Store } from '../store/types.ts';
+import type { ClaimedTask, ClaimOptions, Lease, Store } from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
 
 export interface WorkerOptions {
@@ -20,7 +20,12 @@ export interface WorkerOptions {
   kinds?: readonly TaskKind[];
 }
 
-export type TaskRunner = (task: ClaimedTask, signal: AbortSignal) => Promise<void>;
+/**
+ * Runs one claimed task. `handOff` asks the store to lease a task the result makes due
+ * (the run's next step) to this worker in the same commit; the runner returns those
+ * tasks, and the worker runs them at once in the slot the finished task frees.
+ */
+export type TaskRunner = (task: ClaimedTask, signal: AbortSignal, handOff?: ClaimOptions) => Promise<ClaimedTask[] | undefined>;
 
 interface InFlight {
   task: ClaimedTask;
@@ -36,6 +41,7 @@ export class Worker {
   readonly #log: Logger;
   readonly #options: Required<Pick<WorkerOptions, 'concurrency' | 'leaseMs' | 'pollMs'>> & WorkerOptions;
   readonly #inFlight = new Map<string, InFlight>();
+  readonly #handOff: ClaimOptions;
   #running = false;
   #loop?: Promise<void>;
   #wake?: () => void;
@@ -49,6 +55,7 @@ export class Worker {
     this.#log = log;
     this.id = options.id ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     this.#options = { concurrency: 32, leaseMs: 30_000, pollMs: 250, ...options };
+    this.#handOff = { owner: this.id, limit: 1, leaseMs: this.#options.leaseMs, queues: options.queues, kinds: options.kinds };
   }
 
   get inFlightCount(): number {
@@ -126,14 +133,27 @@ export class Worker {
   }
 
   #execute(task: ClaimedTask): void {
+    // Re-claiming a task this worker still runs means its lease expired meanwhile: the old
+    // execution can no longer commit, so stop it rather than run the step twice here.
+    this.#inFlight.get(task.id)?.controller.abort(new Error('lease expired and was re-acquired'));
     const controller = new AbortController();
-    const promise = this.#run(task, controller.signal)
-      .catch((error) => this.#log.error({ err: error, taskId: task.id }, 'task failed unexpectedly'))
-      .finally(() => {
-        this.#inFlight.delete(task.id);
-        this.wake();
+    const promise = this.#run(task, controller.signal, this.#handOff)
+      .catch((error) => {
+        this.#log.error({ err: error, taskId: task.id }, 'task failed unexpectedly');
+        return undefined;
+      })
+      .then((next) => {
+        if (this.#inFlight.get(task.id)?.controller === controller) this.#inFlight.delete(task.id);
+        if (!next?.length) return this.wake();
+        // The commit leased these to us: run them in the freed slot, or give them back when stopping.
+        if (!this.#running) return this.#release(next);
+        for (const follow of next) this.#execute(follow);
       });
     this.#inFlight.set(task.id, { task, controller, promise });
+  }
+
+  async #release(tasks: readonly ClaimedTask[]): Promise<void> {
+    for (const task of tasks) await this.#store.releaseTask(lease(task)).catch(() => undefined);
   }
 
   async #sleepTime(hasCapacity: boolean): Promise<number> {

@@ -1,4 +1,4 @@
-import { type QuickJSWASMModule, Scope } from 'quickjs-emscripten';
+import { type QuickJSRuntime, type QuickJSWASMModule, Scope } from 'quickjs-emscripten';
 import { BatonError } from '../errors.ts';
 import { LogCollector } from './logs.ts';
 import type { RunRequest, RunSuccess } from './protocol.ts';
@@ -22,6 +22,7 @@ export function executeScript(env: ExecutionEnvironment, request: RunRequest): R
   const deadline = started + limits.timeoutMs;
   const logs = new LogCollector(limits.maxLogBytes);
   let interruptReason: InterruptReason | undefined;
+  let disposing = false;
 
   const runtime = env.quickjs.newRuntime();
   const scope = new Scope();
@@ -31,6 +32,7 @@ export function executeScript(env: ExecutionEnvironment, request: RunRequest): R
     // Once tripped, the handler keeps answering true so that `finally` blocks and queued jobs
     // of the interrupted script are interrupted as well.
     runtime.setInterruptHandler(() => {
+      if (disposing) return true;
       if (interruptReason === undefined) {
         if (env.isAbortRequested()) interruptReason = 'aborted';
         else if (performance.now() > deadline) interruptReason = 'timeout';
@@ -58,8 +60,20 @@ export function executeScript(env: ExecutionEnvironment, request: RunRequest): R
     }
     throw error;
   } finally {
+    // Jobs left in the queue (unawaited work, or the rest of an interrupted chain) are run to a
+    // forced interrupt first: freeing a runtime with an interrupted promise chain still queued
+    // can trip QuickJS's leak assertion in JS_FreeRuntime.
+    disposing = true;
+    disposeQuietly(env, () => drainJobs(runtime));
     disposeQuietly(env, () => scope.dispose());
     disposeQuietly(env, () => runtime.dispose());
+  }
+}
+
+function drainJobs(runtime: QuickJSRuntime): void {
+  for (let round = 0; round < 100 && runtime.hasPendingJob(); round++) {
+    const result = runtime.executePendingJobs();
+    if (result.error) result.error.dispose();
   }
 }
 

@@ -126,7 +126,13 @@ export class SandboxPool {
     }
     let starting = [...this.#threads].filter((thread) => !thread.ready).length;
     while (this.#queue.length > starting && this.#threads.size < this.#maxThreads) {
-      this.#spawn();
+      try {
+        this.#spawn();
+      } catch (cause) {
+        const error = sandboxFailure(`could not start a script sandbox worker: ${String(cause)}`, cause);
+        for (const job of this.#queue.splice(0)) job.reject(error);
+        return;
+      }
       starting++;
     }
   }
@@ -154,6 +160,9 @@ export class SandboxPool {
     const worker = new Worker(WORKER_URL, {
       name: 'baton-script-sandbox',
       workerData: { abortBuffer },
+      // The host's flags (--input-type, --eval, test runner flags...) do not apply to the worker,
+      // and some of them stop it from loading; it needs none (type stripping is on by default).
+      execArgv: [],
       resourceLimits: { stackSizeMb: WORKER_STACK_MB },
     });
     const thread: SandboxThread = {

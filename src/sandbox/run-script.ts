@@ -17,6 +17,10 @@ export interface SandboxOptions {
   maxThreads?: number;
 }
 
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** Non-configurable properties of the global object, plus the prototype accessor. */
+const UNASSIGNABLE_GLOBALS = new Set(['undefined', 'NaN', 'Infinity', '__proto__']);
+
 /** A worker gets this long beyond a script's own deadline before it is presumed stuck and killed. */
 const HANG_GRACE_MS = 2_000;
 
@@ -106,7 +110,12 @@ function serializeGlobals(globals: Record<string, JsonValue>): string {
     throw scriptInput('script globals must be an object mapping variable names to JSON values');
   }
   const topLevel: Record<string, JsonValue> = {};
-  for (const [name, value] of Object.entries(globals)) topLevel[name] = value === undefined ? null : value;
+  for (const [name, value] of Object.entries(globals)) {
+    if (!IDENTIFIER.test(name) || UNASSIGNABLE_GLOBALS.has(name)) {
+      throw scriptInput(`script global ${JSON.stringify(name)} is not a name a variable can have`);
+    }
+    topLevel[name] = value === undefined ? null : value;
+  }
   try {
     return JSON.stringify(topLevel);
   } catch (error) {

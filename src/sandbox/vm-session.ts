@@ -103,7 +103,8 @@ export class VmSession {
       if (state.type === 'fulfilled') return state.notAPromise ? state.value : this.#manage(state.value);
       if (state.type === 'rejected') throw this.#fail(this.#manage(state.error), 'run');
       if (!this.#runtime.hasPendingJob()) {
-        throw scriptNeverSettled();
+        // An interrupted promise job ends its chain silently, leaving the promise pending.
+        throw this.#interrupted() ?? scriptNeverSettled();
       }
       const jobs = this.#runtime.executePendingJobs();
       if (jobs.error) throw this.#fail(this.#manage(jobs.error), 'run');

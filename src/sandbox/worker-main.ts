@@ -8,17 +8,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { BatonError, serializeError } from '../errors.ts';
 import { executeScript } from './execute.ts';
 import { ABORT_SLOT, type WorkerReply, type WorkerRequest } from './protocol.ts';
-import { loadQuickJS } from './quickjs.ts';
+import { loadQuickJS, onWasmAbort } from './quickjs.ts';
 import { checkSyntaxInVm } from './syntax-check.ts';
 
 if (!parentPort)
   throw new BatonError('SANDBOX_FAILURE', 'src/sandbox/worker-main.ts must run as a worker thread');
 const port = parentPort;
 const abortFlags = new Int32Array((workerData as { abortBuffer: SharedArrayBuffer }).abortBuffer);
-const quickjs = await loadQuickJS();
-
 let currentJobId = 0;
 let vmCorrupted = false;
+onWasmAbort(() => {
+  vmCorrupted = true;
+});
+const quickjs = await loadQuickJS();
 const environment = {
   quickjs,
   isAbortRequested: () => Atomics.load(abortFlags, ABORT_SLOT) === currentJobId,

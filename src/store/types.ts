@@ -49,10 +49,17 @@ export interface CommitRequest {
   complete?: Lease;
   /** Requires the lease to be held, without deleting the task (checkpoints inside a step). */
   verify?: Lease;
+  /**
+   * Claim-on-insert: lease up to `limit` of the due tasks this commit inserts (and that the
+   * filters match) to `owner` in the same transaction, so the worker that produced them can
+   * run them at once instead of claiming them with another query. Optional for stores: a
+   * store may lease none, and the tasks are then claimed the ordinary way.
+   */
+  claim?: ClaimOptions;
 }
 
 export type CommitResult =
-  | { ok: true }
+  | { ok: true; claimed?: ClaimedTask[] }
   | { ok: false; reason: 'conflict'; runId: string }
   | { ok: false; reason: 'stale-lease'; taskId: string }
   | { ok: false; reason: 'duplicate-idempotency-key'; runId: string };
@@ -95,6 +102,13 @@ export interface RejectedCommit {
   at: number;
 }
 
+/** What a store reports when tasks may have become claimable (all fields are hints). */
+export interface TasksAvailable {
+  /** Earliest `runAt` among the tasks, on the store's clock (`now()`). */
+  runAt?: number;
+  queues?: string[];
+}
+
 export interface Store {
   readonly kind: string;
   /** Creates or migrates the schema; safe when several processes start at once. */
@@ -128,4 +142,12 @@ export interface Store {
 
   recordRejectedCommit(rejection: RejectedCommit): Promise<void>;
   listRejectedCommits(runId?: string): Promise<RejectedCommit[]>;
+
+  /**
+   * Optional push channel for workers: calls `listener` after any process committed new
+   * tasks, resumed a paused run or released a lease (PostgreSQL: LISTEN/NOTIFY), and once
+   * after the channel reconnects, since notices may have been missed. Stores without it
+   * are polled. Returns an unsubscribe function.
+   */
+  onTasksAvailable?(listener: (notice: TasksAvailable) => void): () => void;
 }

@@ -49,6 +49,10 @@ describe('syntax errors', () => {
       ['...a', /Spread \("\.\.\."\) is only allowed/],
       ['1a', /Variable names cannot start with a number/],
       ['  ', /Empty expression at column 1/],
+      ['a.', /Unexpected end of expression at column 3/],
+      ['a in b', /Unexpected token "in" at column 3/],
+      ['typeof a', /Unexpected token "a" at column 8/],
+      ['`x`', /Unexpected token "`" at column 1/],
     ];
     for (const [source, message] of cases) expectCompileError(source, 'EXPR_SYNTAX', message);
   });

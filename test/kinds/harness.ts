@@ -24,7 +24,9 @@ export function parseConfig<C>(kind: StepKind<C>, raw: unknown): C {
 
 export function configIssues(kind: StepKind<unknown>, raw: unknown): string[] {
   const result = kind.schema(kit).safeParse(raw);
-  return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  return result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
 export interface HarnessOptions {
@@ -50,7 +52,11 @@ function nestedStep(raw: unknown): StepDefinition {
   };
 }
 
-export function startContext<C>(kind: StepKind<C>, rawConfig: unknown, options: HarnessOptions = {}): StartContext<C> {
+export function startContext<C>(
+  kind: StepKind<C>,
+  rawConfig: unknown,
+  options: HarnessOptions = {},
+): StartContext<C> {
   const config = parseConfig(kind, rawConfig);
   const step: StepDefinition = {
     id: 'subject',
@@ -61,11 +67,16 @@ export function startContext<C>(kind: StepKind<C>, rawConfig: unknown, options: 
     continueOnError: false,
     config,
     extras: options.extras ?? {},
-    blocks: (kind.blocks?.(config) ?? []).map((block) => ({ key: block.key, steps: block.steps.map(nestedStep) })),
+    blocks: (kind.blocks?.(config) ?? []).map((block) => ({
+      key: block.key,
+      steps: block.steps.map(nestedStep),
+    })),
   };
   const scope = {
     inputs: options.inputs ?? {},
-    steps: Object.fromEntries(Object.entries(options.steps ?? {}).map(([id, output]) => [id, { status: 'completed', output }])),
+    steps: Object.fromEntries(
+      Object.entries(options.steps ?? {}).map(([id, output]) => [id, { status: 'completed', output }]),
+    ),
   };
   const ctx: StartContext<C> = {
     step,
@@ -83,7 +94,9 @@ export function startContext<C>(kind: StepKind<C>, rawConfig: unknown, options: 
 const scopes = new WeakMap<object, { inputs: Record<string, JsonValue>; steps: Record<string, unknown> }>();
 
 /** How one block instance finished: its steps' outputs, or a failure. */
-export type InstanceRun = { outputs: Record<string, JsonValue> } | { error: { code: string; message: string } };
+export type InstanceRun =
+  | { outputs: Record<string, JsonValue> }
+  | { error: { code: string; message: string } };
 
 /** Finishes the instances of a blocks outcome and calls onBlocksDone as the scheduler would. */
 export function blocksDone<C>(
@@ -96,7 +109,13 @@ export function blocksDone<C>(
     const run = runs[index];
     const base = { index, blockKey: instance.blockKey, vars: instance.vars };
     if ('error' in run) {
-      return { ...base, status: 'failed', outputs: {}, statuses: {}, error: { ...run.error, retryable: false } };
+      return {
+        ...base,
+        status: 'failed',
+        outputs: {},
+        statuses: {},
+        error: { ...run.error, retryable: false },
+      };
     }
     const statuses = Object.fromEntries(Object.keys(run.outputs).map((id) => [id, 'completed']));
     return { ...base, status: 'completed', outputs: run.outputs, statuses };
@@ -107,11 +126,14 @@ export function blocksDone<C>(
     note: started.note ?? {},
     evaluateInInstance: (value, index) => {
       const result = results[index];
-      const own = Object.fromEntries(Object.entries(result.outputs).map(([id, output]) => [id, { status: 'completed', output }]));
+      const own = Object.fromEntries(
+        Object.entries(result.outputs).map(([id, output]) => [id, { status: 'completed', output }]),
+      );
       const scope = scopes.get(ctx)!;
       return compileValue(value).evaluate({ ...scope, ...result.vars, steps: { ...scope.steps, ...own } });
     },
-    blockStepIds: (blockKey) => ctx.step.blocks.find((block) => block.key === blockKey)?.steps.map((s) => s.id) ?? [],
+    blockStepIds: (blockKey) =>
+      ctx.step.blocks.find((block) => block.key === blockKey)?.steps.map((s) => s.id) ?? [],
   };
   if (!kind.onBlocksDone) throw new Error(`${kind.key} has no onBlocksDone`);
   return kind.onBlocksDone(doneContext);

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are Baton ${{ }} templates, not JS templates
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { switchKind } from '../../src/kinds/switch.ts';
@@ -7,7 +8,12 @@ const tiers = {
   cases: [
     { name: 'gold', when: '${{ inputs.tier == "gold" }}', steps: [{ id: 'vip' }, { id: 'vipDone' }] },
     { when: 'inputs.tier == "silver"', output: { discount: '${{ inputs.amount * 0.1 }}' } },
-    { name: 'bronze', when: 'inputs.tier == "bronze"', steps: [{ id: 'plain' }], output: '${{ steps.plain.output.total }}' },
+    {
+      name: 'bronze',
+      when: 'inputs.tier == "bronze"',
+      steps: [{ id: 'plain' }],
+      output: '${{ steps.plain.output.total }}',
+    },
   ],
   default: { steps: [{ id: 'fallback' }] },
 };
@@ -16,7 +22,11 @@ describe('switch kind', () => {
   it('runs the first matching case that has steps, noting its name', () => {
     const ctx = startContext(switchKind, tiers, { inputs: { tier: 'gold' } });
     const outcome = switchKind.start(ctx);
-    assert.deepEqual(outcome, { type: 'blocks', instances: [{ blockKey: 'case:0', vars: {} }], note: { case: 'gold' } });
+    assert.deepEqual(outcome, {
+      type: 'blocks',
+      instances: [{ blockKey: 'case:0', vars: {} }],
+      note: { case: 'gold' },
+    });
   });
 
   it('completes a matching case without steps with its evaluated output (bare expressions work)', () => {
@@ -25,8 +35,17 @@ describe('switch kind', () => {
   });
 
   it('takes only the first match when several hold', () => {
-    const config = { cases: [{ when: true, output: 'first' }, { when: true, output: 'second' }] };
-    assert.deepEqual(switchKind.start(startContext(switchKind, config)), { type: 'complete', output: 'first', note: { case: 0 } });
+    const config = {
+      cases: [
+        { when: true, output: 'first' },
+        { when: true, output: 'second' },
+      ],
+    };
+    assert.deepEqual(switchKind.start(startContext(switchKind, config)), {
+      type: 'complete',
+      output: 'first',
+      note: { case: 0 },
+    });
   });
 
   it('falls back to default, and to null when there is no default', () => {
@@ -39,7 +58,11 @@ describe('switch kind', () => {
     const noDefault = startContext(switchKind, { cases: [{ when: false, output: 1 }] });
     assert.deepEqual(switchKind.start(noDefault), { type: 'complete', output: null, note: { case: null } });
     const outputDefault = startContext(switchKind, { cases: [{ when: false }], default: { output: 'x' } });
-    assert.deepEqual(switchKind.start(outputDefault), { type: 'complete', output: 'x', note: { case: 'default' } });
+    assert.deepEqual(switchKind.start(outputDefault), {
+      type: 'complete',
+      output: 'x',
+      note: { case: 'default' },
+    });
   });
 
   it('outputs the last step of the chosen block by default', () => {
@@ -85,11 +108,16 @@ describe('switch kind', () => {
   });
 
   it('rejects unknown keys, a missing when, no cases and duplicate names', () => {
-    assert.match(configIssues(switchKind, { cases: [{ when: true, then: 1 }] }).join(), /then/);
+    assert.match(configIssues(switchKind, { cases: [{ when: true, steps_: 1 }] }).join(), /steps_/);
     assert.match(configIssues(switchKind, { cases: [{ output: 1 }] }).join(), /when/);
     assert.match(configIssues(switchKind, { cases: [] }).join(), /at least one case/);
     assert.match(
-      configIssues(switchKind, { cases: [{ name: 'a', when: true }, { name: 'a', when: false }] }).join(),
+      configIssues(switchKind, {
+        cases: [
+          { name: 'a', when: true },
+          { name: 'a', when: false },
+        ],
+      }).join(),
       /duplicate case name "a"/,
     );
     assert.match(configIssues(switchKind, { cases: [{ when: true }], other: {} }).join(), /other/);

@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
+import { BatonError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../util/clock.ts';
 import type {
   ClaimedTask,
@@ -19,14 +20,20 @@ import type {
   PendingApproval,
   RejectedCommit,
   RunFilter,
-  RunWrite,
   Store,
   StoredDefinition,
 } from '../types.ts';
+import { CommitWriter } from './commit-writer.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
-import { eventFromRow, runFromRow, stepFromRow, taskFromRow } from './rows.ts';
+import { eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
 
 type Row = Record<string, unknown>;
+
+interface PendingCommit {
+  request: CommitRequest;
+  resolve(result: CommitResult): void;
+  reject(error: unknown): void;
+}
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -41,6 +48,8 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #clock: Clock;
   readonly #statements = new Map<string, StatementSync>();
+  readonly #writer: CommitWriter;
+  #pending: PendingCommit[] = [];
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
@@ -48,6 +57,7 @@ export class SqliteStore implements Store {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
     this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;');
+    this.#writer = new CommitWriter(this.#db);
   }
 
   #sql(text: string): StatementSync {
@@ -86,6 +96,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#flush();
     if (this.#db.isOpen) this.#db.close();
   }
 
@@ -134,129 +145,49 @@ export class SqliteStore implements Store {
     }));
   }
 
-  async commit(request: CommitRequest): Promise<CommitResult> {
-    const outcome = { result: { ok: true } as CommitResult };
+  /**
+   * Group commit: requests made in the same turn of the event loop are applied in one
+   * transaction (one WAL append instead of one per request) and each promise resolves
+   * after COMMIT. Every request stays all-or-nothing on its own (see CommitWriter): a
+   * stale lease or a conflict in one leaves the others' writes in place.
+   */
+  commit(request: CommitRequest): Promise<CommitResult> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ request, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(this.#flush);
+    });
+  }
+
+  readonly #flush = (): void => {
+    const batch = this.#pending;
+    if (batch.length === 0) return;
+    this.#pending = [];
+    if (!this.#db.isOpen) {
+      for (const item of batch) item.reject(new BatonError('STORE_CLOSED', `the SQLite store ${this.path} is closed`));
+      return;
+    }
+    const now = this.#clock.now();
+    let results: CommitResult[];
     try {
-      this.#transaction(() => {
-        const lease = request.complete ?? request.verify;
-        if (lease) {
-          const held = request.complete
-            ? this.#sql('DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').run(lease.taskId, lease.owner, lease.token).changes
-            : (this.#sql('SELECT COUNT(*) AS n FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').get(
-                lease.taskId,
-                lease.owner,
-                lease.token,
-              ) as Row).n;
-          if (Number(held) === 0) {
-            outcome.result = { ok: false, reason: 'stale-lease', taskId: lease.taskId };
-            throw ABORT;
-          }
-        }
-        for (const write of request.writes) {
-          const failure = this.#write(write);
-          if (failure) {
-            outcome.result = failure;
-            throw ABORT;
-          }
-        }
-      });
+      results = this.#transaction(() => batch.map((item) => this.#writer.apply(item.request, now)));
     } catch (error) {
-      if (error !== ABORT) throw error;
-    }
-    return outcome.result;
-  }
-
-  #write(write: RunWrite): CommitResult | undefined {
-    const run = write.run;
-    if (write.expectedSeq === 0) {
-      if (run.idempotencyKey !== undefined) {
-        const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as Row | undefined;
-        if (existing) return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.id) };
+      if (batch.length === 1) {
+        batch[0].reject(error);
+        return;
       }
-      if (this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id)) return { ok: false, reason: 'conflict', runId: run.id };
-      const ordinal = Number((this.#sql('SELECT COALESCE(MAX(ordinal), 0) + 1 AS next FROM runs').get() as Row).next);
-      this.#sql(
-        `INSERT INTO runs (id, ordinal, workflow_name, workflow_version, workflow_hash, status, input, output, error,
-           parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        run.id,
-        ordinal,
-        run.workflowName,
-        run.workflowVersion,
-        run.workflowHash,
-        run.status,
-        JSON.stringify(run.input),
-        json(run.output),
-        json(run.error),
-        run.parentRunId ?? null,
-        run.idempotencyKey ?? null,
-        run.tenant ?? null,
-        run.seq,
-        run.createdAt,
-        run.updatedAt,
-        run.finishedAt ?? null,
-      );
-    } else {
-      const changed = this.#sql(
-        `UPDATE runs SET status = ?, output = ?, error = ?, seq = ?, updated_at = ?, finished_at = ? WHERE id = ? AND seq = ?`,
-      ).run(run.status, json(run.output), json(run.error), run.seq, run.updatedAt, run.finishedAt ?? null, run.id, write.expectedSeq).changes;
-      if (Number(changed) === 0) return { ok: false, reason: 'conflict', runId: run.id };
+      // Something unexpected failed and took the whole batch with it: retry each request
+      // alone so that one bad request cannot lose the others' writes.
+      for (const item of batch) {
+        try {
+          item.resolve(this.#transaction(() => this.#writer.apply(item.request, now)));
+        } catch (single) {
+          item.reject(single);
+        }
+      }
+      return;
     }
-    const insertEvent = this.#sql('INSERT INTO events (run_id, seq, type, at, body) VALUES (?, ?, ?, ?, ?)');
-    for (const event of write.events) insertEvent.run(run.id, event.seq, event.type, event.at, JSON.stringify(event));
-    this.#writeSteps(run.id, write.steps.upsert, write.steps.remove);
-    this.#writeTasks(write);
-    return undefined;
-  }
-
-  #writeSteps(runId: string, upsert: StepRow[], remove: string[]): void {
-    const statement = this.#sql(
-      `INSERT INTO steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for, started_at, updated_at, finished_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
-         output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
-         updated_at = excluded.updated_at, finished_at = excluded.finished_at`,
-    );
-    for (const step of upsert) {
-      statement.run(
-        runId,
-        step.path,
-        step.stepId,
-        step.status,
-        step.attempt,
-        json(step.input),
-        json(step.output),
-        json(step.error),
-        json(step.detail),
-        step.waitingFor ?? null,
-        step.startedAt,
-        step.updatedAt,
-        step.finishedAt ?? null,
-      );
-    }
-    const del = this.#sql('DELETE FROM steps WHERE run_id = ? AND path = ?');
-    for (const path of remove) del.run(runId, path);
-  }
-
-  #writeTasks(write: RunWrite): void {
-    const { tasks, run } = write;
-    if (tasks.removeAll) this.#sql('DELETE FROM tasks WHERE run_id = ?').run(run.id);
-    const del = this.#sql('DELETE FROM tasks WHERE id = ?');
-    for (const id of tasks.remove) del.run(id);
-    const insert = this.#sql(
-      `INSERT INTO tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO NOTHING`,
-    );
-    const paused = run.status === 'paused';
-    for (const task of tasks.insert) {
-      const held = paused && task.runId === run.id && task.kind === 'step' ? 1 : 0;
-      insert.run(task.id, task.runId, task.kind, task.path, task.attempt, task.runAt, task.queue, task.priority, held);
-    }
-    if (tasks.hold !== undefined) {
-      this.#sql("UPDATE tasks SET held = ? WHERE run_id = ? AND kind = 'step'").run(tasks.hold ? 1 : 0, run.id);
-    }
-  }
+    for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
+  };
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
     return (this.#sql('SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq) as Row[]).map(eventFromRow);
@@ -401,12 +332,6 @@ export class SqliteStore implements Store {
       at: Number(row.at),
     }));
   }
-}
-
-const ABORT = Symbol('abort-commit');
-
-function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }
 
 function definitionFromRow(row: Row): StoredDefinition {

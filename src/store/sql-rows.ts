@@ -1,8 +1,13 @@
-/** Row ↔ object mapping shared by the SQL stores (column names are the same in both). */
-import type { RunEvent } from '../../core/events.ts';
-import type { RunRow, StepRow } from '../../core/projection.ts';
-import type { RunStatus, StepStatus } from '../../core/state.ts';
-import type { TaskKind, TaskSpec } from '../../core/tasks.ts';
+/**
+ * Row ↔ object mapping shared by the SQL stores (column names are the same in both). JSON
+ * columns arrive as JSON text in both: SQLite stores text, and the PostgreSQL store turns
+ * off the driver's json/jsonb parsing so that a JSON string value is never parsed twice.
+ */
+import type { RunEvent } from '../core/events.ts';
+import type { RunRow, StepRow } from '../core/projection.ts';
+import type { RunStatus, StepStatus } from '../core/state.ts';
+import type { TaskKind, TaskSpec } from '../core/tasks.ts';
+import type { StoredDefinition } from './types.ts';
 
 type Row = Record<string, unknown>;
 
@@ -71,5 +76,16 @@ export function taskFromRow(row: Row): TaskSpec {
     runAt: Number(row.run_at),
     queue: String(row.queue),
     priority: Number(row.priority),
+  };
+}
+
+export function definitionFromRow(row: Row): StoredDefinition {
+  return {
+    hash: String(row.hash),
+    name: String(row.name),
+    version: String(row.version),
+    definition: parse<StoredDefinition['definition']>(row.definition)!,
+    source: optional(row.source),
+    createdAt: Number(row.created_at),
   };
 }

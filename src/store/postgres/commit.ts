@@ -1,0 +1,162 @@
+/**
+ * The atomic unit on PostgreSQL: one transaction that checks the lease, appends events,
+ * rewrites projections and changes tasks, or writes nothing. Runs are locked first (their
+ * row update is the optimistic-concurrency check), then the leased task, then the run's
+ * tasks: every commit takes locks in that order, so commits of one run never deadlock.
+ */
+import type { ClientBase } from 'pg';
+import type { StepRow } from '../../core/projection.ts';
+import type { CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
+import { isRaceLost, sqlState, UNIQUE_VIOLATION } from './errors.ts';
+import { jsonbText, jsonText } from './json-values.ts';
+import type { Statements } from './sql.ts';
+
+type Failure = Exclude<CommitResult, { ok: true }>;
+
+/** Thrown inside the transaction to roll it back with a result rather than an error. */
+class Rejected {
+  readonly result: Failure;
+  constructor(result: Failure) {
+    this.result = result;
+  }
+}
+
+export async function commitTransaction(client: ClientBase, sql: Statements, schema: string, request: CommitRequest): Promise<CommitResult> {
+  const lease = request.complete ?? request.verify;
+  await client.query('BEGIN');
+  try {
+    for (const write of request.writes) {
+      const failure = await writeRun(client, sql, write);
+      if (failure) {
+        // The lease verdict wins over a conflict, as if the lease had been checked first.
+        if (lease && !(await leaseHeld(client, sql, lease))) throw new Rejected({ ok: false, reason: 'stale-lease', taskId: lease.taskId });
+        throw new Rejected(failure);
+      }
+    }
+    if (lease) {
+      const held = request.complete
+        ? await client.query(sql.completeLease, [lease.taskId, lease.owner, lease.token])
+        : await client.query(sql.verifyLease, [lease.taskId, lease.owner, lease.token]);
+      if (held.rowCount === 0) throw new Rejected({ ok: false, reason: 'stale-lease', taskId: lease.taskId });
+    }
+    for (const write of request.writes) await writeHistory(client, sql, schema, write);
+    await client.query('COMMIT');
+    return { ok: true };
+  } catch (error) {
+    await client.query('ROLLBACK');
+    if (error instanceof Rejected) return error.result;
+    const runId = request.writes[0]?.runId;
+    // Another commit appended the same sequence numbers, or a deadlock between multi-run
+    // commits: either way the caller must re-read history and decide again.
+    if (runId !== undefined && (sqlState(error) === UNIQUE_VIOLATION || isRaceLost(error))) return { ok: false, reason: 'conflict', runId };
+    throw error;
+  }
+}
+
+async function leaseHeld(client: ClientBase, sql: Statements, lease: Lease): Promise<boolean> {
+  return ((await client.query(sql.leaseHeld, [lease.taskId, lease.owner, lease.token])).rowCount ?? 0) > 0;
+}
+
+/** Creates or advances the run row; the result says why it could not. */
+async function writeRun(client: ClientBase, sql: Statements, write: RunWrite): Promise<Failure | undefined> {
+  const run = write.run;
+  if (write.expectedSeq === 0) {
+    // ON CONFLICT DO NOTHING waits for a concurrent creator of the same id or key and then
+    // yields to it, so two racing creators get one run and one clean answer.
+    const inserted = await client.query(sql.insertRun, [
+      run.id,
+      run.workflowName,
+      run.workflowVersion,
+      run.workflowHash,
+      run.status,
+      jsonbText(run.input),
+      jsonbText(run.output),
+      jsonbText(run.error),
+      run.parentRunId ?? null,
+      run.idempotencyKey ?? null,
+      run.tenant ?? null,
+      run.seq,
+      run.createdAt,
+      run.updatedAt,
+      run.finishedAt ?? null,
+    ]);
+    if (inserted.rowCount === 1) return undefined;
+    if (run.idempotencyKey !== undefined) {
+      const existing = await client.query(sql.runIdByKey, [run.idempotencyKey]);
+      if (existing.rowCount) return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.rows[0].id) };
+    }
+    return { ok: false, reason: 'conflict', runId: run.id };
+  }
+  const updated = await client.query(sql.updateRun, [
+    run.status,
+    jsonbText(run.output),
+    jsonbText(run.error),
+    run.seq,
+    run.updatedAt,
+    run.finishedAt ?? null,
+    run.id,
+    write.expectedSeq,
+  ]);
+  return updated.rowCount === 0 ? { ok: false, reason: 'conflict', runId: run.id } : undefined;
+}
+
+async function writeHistory(client: ClientBase, sql: Statements, schema: string, write: RunWrite): Promise<void> {
+  const runId = write.run.id;
+  const events = write.events;
+  if (events.length > 0) {
+    await client.query(sql.insertEvents, [
+      runId,
+      events.map((e) => e.seq),
+      events.map((e) => e.type),
+      events.map((e) => e.at),
+      events.map((e) => jsonText(e)),
+    ]);
+  }
+  const steps = lastPerPath(write.steps.upsert);
+  if (steps.length > 0) {
+    await client.query(sql.upsertSteps, [
+      runId,
+      steps.map((s) => s.path),
+      steps.map((s) => s.stepId),
+      steps.map((s) => s.status),
+      steps.map((s) => s.attempt),
+      steps.map((s) => jsonbText(s.input)),
+      steps.map((s) => jsonbText(s.output)),
+      steps.map((s) => jsonbText(s.error)),
+      steps.map((s) => jsonbText(s.detail)),
+      steps.map((s) => s.waitingFor ?? null),
+      steps.map((s) => s.startedAt),
+      steps.map((s) => s.updatedAt),
+      steps.map((s) => s.finishedAt ?? null),
+    ]);
+  }
+  if (write.steps.remove.length > 0) await client.query(sql.removeSteps, [runId, write.steps.remove]);
+
+  const { tasks } = write;
+  if (tasks.removeAll) await client.query(sql.removeRunTasks, [runId]);
+  if (tasks.remove.length > 0) await client.query(sql.removeTasks, [tasks.remove]);
+  if (tasks.insert.length > 0) {
+    // A paused run's new step tasks are held until it resumes, exactly like the SQLite store.
+    const paused = write.run.status === 'paused';
+    const list = tasks.insert;
+    await client.query(sql.insertTasks, [
+      schema,
+      list.map((t) => t.id),
+      list.map((t) => t.runId),
+      list.map((t) => t.kind),
+      list.map((t) => t.path),
+      list.map((t) => t.attempt),
+      list.map((t) => t.runAt),
+      list.map((t) => t.queue),
+      list.map((t) => t.priority),
+      list.map((t) => paused && t.runId === runId && t.kind === 'step'),
+    ]);
+  }
+  if (tasks.hold !== undefined) await client.query(sql.holdTasks, [schema, tasks.hold, runId]);
+}
+
+/** One row per path (the last one wins, as with row-by-row upserts); a single upsert may touch a row once. */
+function lastPerPath(rows: readonly StepRow[]): StepRow[] {
+  if (rows.length < 2) return [...rows];
+  return [...new Map(rows.map((row) => [row.path, row])).values()];
+}

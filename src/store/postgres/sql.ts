@@ -1,0 +1,113 @@
+/**
+ * The PostgreSQL store's statements, schema-qualified once per store. Batches go through
+ * `unnest` so a commit costs one round trip per table, not one per row. Lease times are
+ * the database's clock (`DB_NOW_MS`) so workers on machines with skewed clocks agree.
+ */
+
+/** Milliseconds since the epoch on the database server's clock. */
+export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+export const TASKS_CHANNEL = 'baton_tasks';
+
+/** Wraps a data-modifying CTE `changed` that returns (run_at, queue, held) into a NOTIFY for workers. */
+function notifyFrom(changed: string, schemaParam: string): string {
+  return `WITH changed AS (${changed})
+    SELECT pg_notify('${TASKS_CHANNEL}', json_build_object('schema', ${schemaParam}::text, 'runAt', min(run_at), 'queues', json_agg(DISTINCT queue))::text)
+    FROM changed WHERE NOT held HAVING count(*) > 0`;
+}
+
+export function statements(s: string) {
+  return {
+    now: `SELECT ${DB_NOW_MS} AS now`,
+
+    saveDefinition: `INSERT INTO ${s}.definitions (hash, name, version, definition, source, created_at) VALUES ($1, $2, $3, $4::json, $5, $6)
+      ON CONFLICT (hash) DO UPDATE SET ordinal = nextval('${s}.definition_ordinals')`,
+    getDefinition: `SELECT * FROM ${s}.definitions WHERE hash = $1`,
+    latestDefinition: `SELECT * FROM ${s}.definitions WHERE name = $1 ORDER BY ordinal DESC LIMIT 1`,
+    latestDefinitionVersion: `SELECT * FROM ${s}.definitions WHERE name = $1 AND version = $2 ORDER BY ordinal DESC LIMIT 1`,
+    listDefinitions: `SELECT hash, name, version, created_at FROM ${s}.definitions ORDER BY name, ordinal`,
+
+    insertRun: `INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,
+        parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at)
+      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
+      ON CONFLICT DO NOTHING`,
+    runIdByKey: `SELECT id FROM ${s}.runs WHERE idempotency_key = $1`,
+    updateRun: `UPDATE ${s}.runs SET status = $1, output = $2::jsonb, error = $3::jsonb, seq = $4, updated_at = $5, finished_at = $6
+      WHERE id = $7 AND seq = $8`,
+    insertEvents: `INSERT INTO ${s}.events (run_id, seq, type, at, body)
+      SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::json[])`,
+    upsertSteps: `INSERT INTO ${s}.steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for,
+        started_at, updated_at, finished_at)
+      SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::jsonb[], $7::jsonb[], $8::jsonb[],
+        $9::jsonb[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])
+      ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
+        output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
+        updated_at = excluded.updated_at, finished_at = excluded.finished_at`,
+    removeSteps: `DELETE FROM ${s}.steps WHERE run_id = $1 AND path = ANY($2::text[])`,
+    removeRunTasks: `DELETE FROM ${s}.tasks WHERE run_id = $1`,
+    removeTasks: `DELETE FROM ${s}.tasks WHERE id = ANY($1::text[])`,
+    insertTasks: notifyFrom(
+      `INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held)
+        SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::text[],
+          $9::integer[], $10::boolean[])
+        ON CONFLICT (id) DO NOTHING RETURNING run_at, queue, held`,
+      '$1',
+    ),
+    holdTasks: notifyFrom(
+      `UPDATE ${s}.tasks SET held = $2 WHERE run_id = $3 AND kind = 'step' RETURNING run_at, queue, held`,
+      '$1',
+    ),
+
+    completeLease: `DELETE FROM ${s}.tasks WHERE id = $1 AND lease_owner = $2 AND lease_token = $3`,
+    // FOR SHARE keeps claimers (SKIP LOCKED) and completers off the task until this commit ends.
+    verifyLease: `SELECT 1 FROM ${s}.tasks WHERE id = $1 AND lease_owner = $2 AND lease_token = $3 FOR SHARE`,
+    leaseHeld: `SELECT 1 FROM ${s}.tasks WHERE id = $1 AND lease_owner = $2 AND lease_token = $3`,
+
+    loadEvents: `SELECT body FROM ${s}.events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
+    getRun: `SELECT * FROM ${s}.runs WHERE id = $1`,
+    runsByIds: `SELECT * FROM ${s}.runs WHERE id = ANY($1::text[])`,
+    runByKey: `SELECT * FROM ${s}.runs WHERE idempotency_key = $1`,
+    getSteps: `SELECT * FROM ${s}.steps WHERE run_id = $1 ORDER BY started_at, path`,
+    pendingApprovals: `SELECT * FROM ${s}.steps WHERE waiting_for = 'approval' ORDER BY updated_at LIMIT $1`,
+    pendingApprovalsOfRun: `SELECT * FROM ${s}.steps WHERE waiting_for = 'approval' AND run_id = $2 ORDER BY updated_at LIMIT $1`,
+
+    // The CTE locks the chosen rows and skips rows another claimer holds, so concurrent
+    // claimers never wait for each other and never take the same task.
+    claimTasks: `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
+      due AS (
+        SELECT t.id FROM ${s}.tasks t, clock
+        WHERE NOT t.held AND t.run_at <= clock.now AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= clock.now)
+          AND ($4::text[] IS NULL OR t.queue = ANY($4::text[])) AND ($5::text[] IS NULL OR t.kind = ANY($5::text[]))
+        ORDER BY t.priority DESC, t.run_at
+        LIMIT $3
+        FOR UPDATE OF t SKIP LOCKED
+      )
+      UPDATE ${s}.tasks t SET lease_owner = $1, lease_token = t.lease_token + 1, lease_expires_at = clock.now + $2
+      FROM due, clock WHERE t.id = due.id
+      RETURNING t.id, t.run_id, t.kind, t.path, t.attempt, t.run_at, t.queue, t.priority, t.lease_token, t.lease_expires_at`,
+    // Leases still held are read from the snapshot (a lease a commit is completing right now is
+    // not lost), but only extended where the row is free: renewing never waits on a commit.
+    renewLeases: `WITH leases AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l(id, owner, token)),
+      held AS (SELECT t.id, t.lease_owner AS owner, t.lease_token AS token FROM ${s}.tasks t
+        JOIN leases l ON t.id = l.id AND t.lease_owner = l.owner AND t.lease_token = l.token),
+      renewed AS (
+        UPDATE ${s}.tasks SET lease_expires_at = ${DB_NOW_MS} + $4
+        WHERE id IN (SELECT t.id FROM ${s}.tasks t JOIN leases l ON t.id = l.id AND t.lease_owner = l.owner AND t.lease_token = l.token
+          FOR UPDATE OF t SKIP LOCKED)
+        RETURNING id, lease_owner AS owner, lease_token AS token
+      )
+      SELECT id, owner, token FROM held UNION SELECT id, owner, token FROM renewed`,
+    releaseTask: notifyFrom(
+      `UPDATE ${s}.tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $2 AND lease_owner = $3 AND lease_token = $4
+        RETURNING run_at, queue, held`,
+      '$1',
+    ),
+    nextWakeup: `SELECT min(GREATEST(run_at, COALESCE(lease_expires_at, run_at))) AS next FROM ${s}.tasks WHERE NOT held`,
+    getTask: `SELECT * FROM ${s}.tasks WHERE id = $1`,
+
+    recordRejectedCommit: `INSERT INTO ${s}.rejected_commits (task_id, owner, token, run_id, reason, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+    listRejectedCommits: `SELECT * FROM ${s}.rejected_commits ORDER BY id`,
+    listRejectedCommitsOfRun: `SELECT * FROM ${s}.rejected_commits WHERE run_id = $1 ORDER BY id`,
+  };
+}
+
+export type Statements = ReturnType<typeof statements>;

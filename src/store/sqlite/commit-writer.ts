@@ -1,0 +1,241 @@
+/**
+ * Applies commit requests inside a write transaction the caller holds (BEGIN IMMEDIATE),
+ * so that many requests can share one transaction (group commit) while each stays
+ * all-or-nothing: every condition a request depends on (the task lease, each run's
+ * sequence number, the idempotency key) is checked before its first write, and nothing
+ * can change in between because the caller holds the write lock. A request that fails a
+ * check writes nothing; the others in the same transaction are unaffected. An unexpected
+ * SQL error escapes, and the caller rolls the whole transaction back.
+ */
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { StepRow } from '../../core/projection.ts';
+import type { TaskSpec } from '../../core/tasks.ts';
+import { BatonError } from '../../errors.ts';
+import type { ClaimedTask, ClaimOptions, CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
+
+type Row = Record<string, unknown>;
+type CommitFailure = Extract<CommitResult, { ok: false }>;
+
+const INSERT_RUN = `INSERT INTO runs (id, ordinal, workflow_name, workflow_version, workflow_hash, status, input, output, error,
+  parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at)
+  VALUES (?, (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM runs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const UPDATE_RUN = 'UPDATE runs SET status = ?, output = ?, error = ?, seq = ?, updated_at = ?, finished_at = ? WHERE id = ? AND seq = ?';
+const UPSERT_STEP = `INSERT INTO steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for, started_at, updated_at, finished_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
+    output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
+    updated_at = excluded.updated_at, finished_at = excluded.finished_at`;
+const INSERT_TASK = `INSERT INTO tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
+/** Events of one write are inserted with one statement of up to this many rows. */
+const EVENT_ROWS_PER_STATEMENT = 8;
+
+export class CommitWriter {
+  readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  #sql(text: string): StatementSync {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  /** Applies one request; `now` is the store clock's time, used for claim-on-insert leases. */
+  apply(request: CommitRequest, now: number): CommitResult {
+    const lease = request.complete ?? request.verify;
+    const { writes } = request;
+    if (lease && writes.length === 0) {
+      const held = request.complete ? this.#completeTask(request.complete) : this.#leaseHeld(lease);
+      return held ? { ok: true } : { ok: false, reason: 'stale-lease', taskId: lease.taskId };
+    }
+    if (lease && !this.#leaseHeld(lease)) return { ok: false, reason: 'stale-lease', taskId: lease.taskId };
+    // With one write, its first statement doubles as its check (a guarded UPDATE or an INSERT
+    // after lookups); several writes are all checked first so that none is half applied.
+    if (writes.length > 1) {
+      const failure = this.#checkAll(writes);
+      if (failure) return failure;
+    }
+    const claimed: ClaimedTask[] = [];
+    for (let i = 0; i < writes.length; i++) {
+      const failure = this.#writeRun(writes[i]);
+      if (failure) {
+        if (i > 0) throw internal(`write ${i} of a checked request failed: ${failure.reason}`);
+        return failure;
+      }
+      if (i === 0 && request.complete && !this.#completeTask(request.complete)) throw internal('a checked lease vanished');
+      this.#writeEvents(writes[i]);
+      this.#writeSteps(writes[i].runId, writes[i].steps.upsert, writes[i].steps.remove);
+      this.#writeTasks(writes[i], request.claim, now, claimed);
+    }
+    return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
+  }
+
+  #leaseHeld(lease: Lease): boolean {
+    return this.#sql('SELECT 1 AS held FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').get(lease.taskId, lease.owner, lease.token) !== undefined;
+  }
+
+  #completeTask(lease: Lease): boolean {
+    return Number(this.#sql('DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').run(lease.taskId, lease.owner, lease.token).changes) > 0;
+  }
+
+  #checkAll(writes: readonly RunWrite[]): CommitFailure | undefined {
+    const seqs = new Map<string, number>();
+    const keys = new Set<string>();
+    for (const write of writes) {
+      const run = write.run;
+      if (write.expectedSeq === 0) {
+        const key = run.idempotencyKey;
+        if (key !== undefined) {
+          const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(key) as Row | undefined;
+          if (existing) return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.id) };
+          if (keys.has(key)) return { ok: false, reason: 'duplicate-idempotency-key', runId: run.id };
+          keys.add(key);
+        }
+        if (seqs.has(run.id) || this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id)) return { ok: false, reason: 'conflict', runId: run.id };
+      } else {
+        const current = seqs.get(run.id) ?? (this.#sql('SELECT seq FROM runs WHERE id = ?').get(run.id) as Row | undefined)?.seq;
+        if (current === undefined || Number(current) !== write.expectedSeq) return { ok: false, reason: 'conflict', runId: run.id };
+      }
+      seqs.set(run.id, run.seq);
+    }
+    return undefined;
+  }
+
+  /** Inserts or updates the run row; returns the failure when this write must not happen. */
+  #writeRun(write: RunWrite): CommitFailure | undefined {
+    const run = write.run;
+    if (write.expectedSeq !== 0) {
+      const changed = this.#sql(UPDATE_RUN).run(
+        run.status,
+        json(run.output),
+        json(run.error),
+        run.seq,
+        run.updatedAt,
+        run.finishedAt ?? null,
+        run.id,
+        write.expectedSeq,
+      ).changes;
+      return Number(changed) === 0 ? { ok: false, reason: 'conflict', runId: run.id } : undefined;
+    }
+    if (run.idempotencyKey !== undefined) {
+      const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as Row | undefined;
+      if (existing) return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.id) };
+    }
+    if (this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id)) return { ok: false, reason: 'conflict', runId: run.id };
+    this.#sql(INSERT_RUN).run(
+      run.id,
+      run.workflowName,
+      run.workflowVersion,
+      run.workflowHash,
+      run.status,
+      JSON.stringify(run.input),
+      json(run.output),
+      json(run.error),
+      run.parentRunId ?? null,
+      run.idempotencyKey ?? null,
+      run.tenant ?? null,
+      run.seq,
+      run.createdAt,
+      run.updatedAt,
+      run.finishedAt ?? null,
+    );
+    return undefined;
+  }
+
+  #writeEvents(write: RunWrite): void {
+    const { events, runId } = write;
+    for (let start = 0; start < events.length; start += EVENT_ROWS_PER_STATEMENT) {
+      const count = Math.min(EVENT_ROWS_PER_STATEMENT, events.length - start);
+      const params: (string | number)[] = [];
+      for (let i = start; i < start + count; i++) {
+        const event = events[i];
+        params.push(runId, event.seq, event.type, event.at, JSON.stringify(event));
+      }
+      this.#sql(`INSERT INTO events (run_id, seq, type, at, body) VALUES ${'(?, ?, ?, ?, ?), '.repeat(count - 1)}(?, ?, ?, ?, ?)`).run(...params);
+    }
+  }
+
+  #writeSteps(runId: string, upsert: readonly StepRow[], remove: readonly string[]): void {
+    if (upsert.length > 0) {
+      const statement = this.#sql(UPSERT_STEP);
+      for (const step of upsert) {
+        statement.run(
+          runId,
+          step.path,
+          step.stepId,
+          step.status,
+          step.attempt,
+          json(step.input),
+          json(step.output),
+          json(step.error),
+          json(step.detail),
+          step.waitingFor ?? null,
+          step.startedAt,
+          step.updatedAt,
+          step.finishedAt ?? null,
+        );
+      }
+    }
+    if (remove.length > 0) {
+      const del = this.#sql('DELETE FROM steps WHERE run_id = ? AND path = ?');
+      for (const path of remove) del.run(runId, path);
+    }
+  }
+
+  #writeTasks(write: RunWrite, claim: ClaimOptions | undefined, now: number, claimed: ClaimedTask[]): void {
+    const { tasks, run } = write;
+    if (tasks.removeAll) this.#sql('DELETE FROM tasks WHERE run_id = ?').run(run.id);
+    if (tasks.remove.length > 0) {
+      const del = this.#sql('DELETE FROM tasks WHERE id = ?');
+      for (const id of tasks.remove) del.run(id);
+    }
+    if (tasks.insert.length > 0) {
+      const insert = this.#sql(INSERT_TASK);
+      const paused = run.status === 'paused';
+      for (const task of tasks.insert) {
+        const held = paused && task.runId === run.id && task.kind === 'step';
+        const leased = claim !== undefined && !held && claimed.length < claim.limit && claimable(task, claim, now);
+        const expires = leased ? now + claim.leaseMs : null;
+        const inserted = insert.run(
+          task.id,
+          task.runId,
+          task.kind,
+          task.path,
+          task.attempt,
+          task.runAt,
+          task.queue,
+          task.priority,
+          held ? 1 : 0,
+          leased ? claim.owner : null,
+          leased ? 1 : 0,
+          expires,
+        ).changes;
+        if (leased && Number(inserted) > 0) claimed.push({ ...task, owner: claim.owner, token: 1, leaseExpiresAt: expires! });
+      }
+    }
+    if (tasks.hold !== undefined) {
+      this.#sql("UPDATE tasks SET held = ? WHERE run_id = ? AND kind = 'step'").run(tasks.hold ? 1 : 0, run.id);
+    }
+  }
+}
+
+function claimable(task: TaskSpec, claim: ClaimOptions, now: number): boolean {
+  return (
+    task.runAt <= now && (!claim.kinds?.length || claim.kinds.includes(task.kind)) && (!claim.queues?.length || claim.queues.includes(task.queue))
+  );
+}
+
+function json(value: unknown): string | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+function internal(message: string): BatonError {
+  return new BatonError('STORE_INTERNAL', `SQLite commit: ${message}`);
+}
