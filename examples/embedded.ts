@@ -16,7 +16,9 @@ const server = createServer((req, res) => {
     return;
   }
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ sku: req.url?.split('/').pop(), inStock: 7, key: req.headers['idempotency-key'] }));
+  res.end(
+    JSON.stringify({ sku: req.url?.split('/').pop(), inStock: 7, key: req.headers['idempotency-key'] }),
+  );
 });
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -42,7 +44,8 @@ const order = workflow('order', { version: '1.0.0' })
   .build();
 
 engine.subscribe((event) => {
-  if (event.type === 'history' && 'path' in event.event) console.log(`  ${event.event.type} ${event.event.path}`);
+  if (event.type === 'history' && 'path' in event.event)
+    console.log(`  ${event.event.type} ${event.event.path}`);
 });
 engine.startWorker();
 

@@ -19,7 +19,12 @@ t.engine.registerTask('flaky', async (_input, ctx) => {
   return { attempt: ctx.attempt };
 });
 
-const scenarios: { name: string; yaml: string; input?: Record<string, unknown>; drive?: (runId: string) => Promise<void> }[] = [
+const scenarios: {
+  name: string;
+  yaml: string;
+  input?: Record<string, unknown>;
+  drive?: (runId: string) => Promise<void>;
+}[] = [
   {
     name: 'dag-retry-skip',
     yaml: `
@@ -97,7 +102,9 @@ steps:
   },
 ];
 
-await t.engine.register(`name: fixture-child\ninputs: { n: { type: number } }\nsteps:\n  - { id: sq, set: "\${{ inputs.n * inputs.n }}" }\noutput: \${{ steps.sq.output }}\n`);
+await t.engine.register(
+  `name: fixture-child\ninputs: { n: { type: number } }\nsteps:\n  - { id: sq, set: "\${{ inputs.n * inputs.n }}" }\noutput: \${{ steps.sq.output }}\n`,
+);
 for (const scenario of scenarios) {
   const summary = await t.engine.register(scenario.yaml);
   const handle = await t.engine.start(summary.name, scenario.input ?? {});
@@ -105,7 +112,12 @@ for (const scenario of scenarios) {
   await t.engine.wait(handle.id, { timeoutMs: 10_000 });
   const stored = await t.engine.store.getDefinition(summary.hash);
   const run = await t.engine.getRun(handle.id);
-  const fixture = { definition: stored!.definition, hash: summary.hash, history: await t.engine.history(handle.id), run };
+  const fixture = {
+    definition: stored!.definition,
+    hash: summary.hash,
+    history: await t.engine.history(handle.id),
+    run,
+  };
   writeFileSync(join(out, `${scenario.name}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
   console.log(`recorded ${scenario.name}: ${fixture.history.length} events, run ${run.status}`);
 }

@@ -14,7 +14,11 @@ export class BatonError extends Error {
   readonly retryable: boolean;
   readonly details: ErrorDetails;
 
-  constructor(code: string, message: string, options: { retryable?: boolean; details?: ErrorDetails; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { retryable?: boolean; details?: ErrorDetails; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BatonError';
     this.code = code;
@@ -23,7 +27,12 @@ export class BatonError extends Error {
   }
 
   toJSON(): SerializedError {
-    return { code: this.code, message: this.message, retryable: this.retryable, details: this.details as Record<string, JsonValue> };
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      details: this.details as Record<string, JsonValue>,
+    };
   }
 }
 
@@ -42,7 +51,11 @@ export function serializeError(error: unknown): SerializedError {
     const maybeCode = (error as { code?: unknown }).code;
     const code = typeof maybeCode === 'string' ? maybeCode : 'HANDLER_ERROR';
     const retryableFlag = (error as { retryable?: unknown }).retryable;
-    return { code, message: error.message, retryable: typeof retryableFlag === 'boolean' ? retryableFlag : true };
+    return {
+      code,
+      message: error.message,
+      retryable: typeof retryableFlag === 'boolean' ? retryableFlag : true,
+    };
   }
   return { code: 'HANDLER_ERROR', message: String(error), retryable: true };
 }

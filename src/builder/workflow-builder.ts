@@ -49,13 +49,20 @@ type StepDocument = Record<string, unknown>;
 export type BlockBuilder = (steps: StepsBuilder<never>) => StepsBuilder<string>;
 
 /** What adding a step returns: the same kind of builder, knowing one more step id. */
-type Next<Kind extends 'steps' | 'workflow', Ids extends string> = Kind extends 'workflow' ? WorkflowBuilder<Ids> : StepsBuilder<Ids>;
+type Next<Kind extends 'steps' | 'workflow', Ids extends string> = Kind extends 'workflow'
+  ? WorkflowBuilder<Ids>
+  : StepsBuilder<Ids>;
 
 export class StepsBuilder<Ids extends string, Kind extends 'steps' | 'workflow' = 'steps'> {
   protected readonly steps: StepDocument[] = [];
 
   /** Adds a step of any registered kind (also kinds added by plugins, such as `agent`). */
-  step<Id extends string>(id: Id, kind: string, config: unknown, options: CommonOptions<Ids> & { [extra: string]: unknown } = {}): Next<Kind, Ids | Id> {
+  step<Id extends string>(
+    id: Id,
+    kind: string,
+    config: unknown,
+    options: CommonOptions<Ids> & { [extra: string]: unknown } = {},
+  ): Next<Kind, Ids | Id> {
     this.steps.push({ id, ...options, [kind]: config });
     return this as unknown as Next<Kind, Ids | Id>;
   }
@@ -64,9 +71,16 @@ export class StepsBuilder<Ids extends string, Kind extends 'steps' | 'workflow' 
     return this.step(id, 'task', handler, options);
   }
 
-  script<Id extends string>(id: Id, code: string, options: CommonOptions<Ids> & { input?: Json; timeoutMs?: Duration; memoryMb?: number } = {}) {
+  script<Id extends string>(
+    id: Id,
+    code: string,
+    options: CommonOptions<Ids> & { input?: Json; timeoutMs?: Duration; memoryMb?: number } = {},
+  ) {
     const { timeoutMs, memoryMb, ...rest } = options;
-    const config = timeoutMs === undefined && memoryMb === undefined ? code : { code, timeout: timeoutMs, memory: memoryMb };
+    const config =
+      timeoutMs === undefined && memoryMb === undefined
+        ? code
+        : { code, timeout: timeoutMs, memory: memoryMb };
     return this.step(id, 'script', config, rest);
   }
 
@@ -76,25 +90,50 @@ export class StepsBuilder<Ids extends string, Kind extends 'steps' | 'workflow' 
 
   http<Id extends string>(
     id: Id,
-    request: { url: string; method?: string; headers?: Record<string, string>; query?: Record<string, Json>; body?: Json; timeout?: Duration; responseType?: 'auto' | 'json' | 'text'; idempotencyKey?: boolean; allowStatus?: number[] },
+    request: {
+      url: string;
+      method?: string;
+      headers?: Record<string, string>;
+      query?: Record<string, Json>;
+      body?: Json;
+      timeout?: Duration;
+      responseType?: 'auto' | 'json' | 'text';
+      idempotencyKey?: boolean;
+      allowStatus?: number[];
+    },
     options: CommonOptions<Ids> = {},
   ) {
     return this.step(id, 'http', request, options);
   }
 
-  wait<Id extends string>(id: Id, wait: { for: Duration } | { until: string | number }, options: CommonOptions<Ids> = {}) {
+  wait<Id extends string>(
+    id: Id,
+    wait: { for: Duration } | { until: string | number },
+    options: CommonOptions<Ids> = {},
+  ) {
     return this.step(id, 'wait', wait, options);
   }
 
   approval<Id extends string>(
     id: Id,
-    approval: { message: string; payload?: Json; reviewers?: string[]; timeout?: Duration; onTimeout?: 'approve' | 'reject' | 'fail'; onReject?: 'continue' | 'fail' },
+    approval: {
+      message: string;
+      payload?: Json;
+      reviewers?: string[];
+      timeout?: Duration;
+      onTimeout?: 'approve' | 'reject' | 'fail';
+      onReject?: 'continue' | 'fail';
+    },
     options: CommonOptions<Ids> = {},
   ) {
     return this.step(id, 'approval', approval, options);
   }
 
-  workflow<Id extends string>(id: Id, name: string, options: CommonOptions<Ids> & { input?: Json; version?: string } = {}) {
+  workflow<Id extends string>(
+    id: Id,
+    name: string,
+    options: CommonOptions<Ids> & { input?: Json; version?: string } = {},
+  ) {
     const { version, ...rest } = options;
     return this.step(id, 'workflow', version === undefined ? name : { name, version }, rest);
   }
@@ -106,7 +145,14 @@ export class StepsBuilder<Ids extends string, Kind extends 'steps' | 'workflow' 
 
   map<Id extends string>(
     id: Id,
-    map: { items: Json; as?: string; concurrency?: number; output?: Json; onItemError?: 'fail' | 'continue'; steps: BlockBuilder },
+    map: {
+      items: Json;
+      as?: string;
+      concurrency?: number;
+      output?: Json;
+      onItemError?: 'fail' | 'continue';
+      steps: BlockBuilder;
+    },
     options: CommonOptions<Ids> = {},
   ) {
     return this.step(id, 'map', { ...map, steps: nested(map.steps) }, options);
@@ -114,13 +160,24 @@ export class StepsBuilder<Ids extends string, Kind extends 'steps' | 'workflow' 
 
   loop<Id extends string>(
     id: Id,
-    loop: { until?: string; while?: string; maxIterations: number; onMaxIterations?: 'complete' | 'fail'; output?: Json; steps: BlockBuilder },
+    loop: {
+      until?: string;
+      while?: string;
+      maxIterations: number;
+      onMaxIterations?: 'complete' | 'fail';
+      output?: Json;
+      steps: BlockBuilder;
+    },
     options: CommonOptions<Ids> = {},
   ) {
     return this.step(id, 'loop', { ...loop, steps: nested(loop.steps) }, options);
   }
 
-  parallel<Id extends string>(id: Id, parallel: { concurrency?: number; output?: Json; steps: BlockBuilder }, options: CommonOptions<Ids> = {}) {
+  parallel<Id extends string>(
+    id: Id,
+    parallel: { concurrency?: number; output?: Json; steps: BlockBuilder },
+    options: CommonOptions<Ids> = {},
+  ) {
     return this.step(id, 'parallel', { ...parallel, steps: nested(parallel.steps) }, options);
   }
 
@@ -132,7 +189,9 @@ export class StepsBuilder<Ids extends string, Kind extends 'steps' | 'workflow' 
   ) {
     const config = {
       cases: cases.map((c) => ({ ...c, steps: c.steps ? nested(c.steps) : undefined })),
-      default: fallback ? { ...fallback, steps: fallback.steps ? nested(fallback.steps) : undefined } : undefined,
+      default: fallback
+        ? { ...fallback, steps: fallback.steps ? nested(fallback.steps) : undefined }
+        : undefined,
     };
     return this.step(id, 'switch', config, options);
   }
@@ -156,8 +215,10 @@ export class WorkflowBuilder<Ids extends string = never> extends StepsBuilder<Id
   }
 
   input(name: string, spec: InputOptions | InputOptions['type']): this {
-    const inputs = (this.#document.inputs ??= {}) as Record<string, unknown>;
-    inputs[name] = spec;
+    this.#document.inputs = {
+      ...(this.#document.inputs as Record<string, unknown> | undefined),
+      [name]: spec,
+    };
     return this;
   }
 
@@ -205,7 +266,10 @@ function defaultRegistry(): KindRegistry {
 }
 
 /** Starts a workflow definition: `workflow('name').input(…).task(…).build()`. */
-export function workflow(name: string, options: { version?: string; description?: string } = {}): WorkflowBuilder {
+export function workflow(
+  name: string,
+  options: { version?: string; description?: string } = {},
+): WorkflowBuilder {
   return new WorkflowBuilder(name, options);
 }
 

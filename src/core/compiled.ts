@@ -3,11 +3,17 @@
  * and every template compiled once. The scheduler asks this object for compiled
  * templates instead of compiling strings on the hot path.
  */
-import type { WorkflowRef } from './events.ts';
+
+import {
+  type CompiledExpression,
+  type CompiledValue,
+  compileExpression,
+  compileValue,
+} from '../expr/index.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { StepKind } from '../kinds/types.ts';
 import type { StepDefinition, WorkflowDefinition } from '../language/model.ts';
-import { type CompiledExpression, type CompiledValue, compileExpression, compileValue } from '../expr/index.ts';
+import type { WorkflowRef } from './events.ts';
 
 export interface StepEntry {
   step: StepDefinition;

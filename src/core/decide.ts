@@ -63,7 +63,10 @@ class Pass {
     if (state.cancelRequested || state.timedOut) {
       this.#cancelAll(state.timedOut ? 'run timed out' : 'run cancelled');
       if (state.timedOut) {
-        this.emit({ type: 'RunFailed', error: { code: 'RUN_TIMEOUT', message: 'the run exceeded its timeout', retryable: false } });
+        this.emit({
+          type: 'RunFailed',
+          error: { code: 'RUN_TIMEOUT', message: 'the run exceeded its timeout', retryable: false },
+        });
       } else {
         this.emit({ type: 'RunCancelled' });
       }
@@ -112,7 +115,8 @@ class Pass {
       if (!dep || !TERMINAL_STEP_STATUSES.has(dep.status)) return;
       deps.push(dep);
     }
-    const depOk = (dep: StepState) => dep.status === 'completed' || (dep.status === 'failed' && this.#continues(dep));
+    const depOk = (dep: StepState) =>
+      dep.status === 'completed' || (dep.status === 'failed' && this.#continues(dep));
     const functions = {
       always: () => true,
       success: () => deps.every(depOk),
@@ -126,7 +130,12 @@ class Pass {
         ? Boolean(condition.evaluate(expressionScope(this.wf, this.state, scope, condition), { functions }))
         : functions.success();
     } catch (error) {
-      this.emit({ type: 'StepFailed', path, attempt: 1, error: expressionFailure(error, `if of step "${step.id}"`) });
+      this.emit({
+        type: 'StepFailed',
+        path,
+        attempt: 1,
+        error: expressionFailure(error, `if of step "${step.id}"`),
+      });
       return;
     }
     if (!proceed) {
@@ -137,7 +146,12 @@ class Pass {
     }
     const limit = this.wf.definition.concurrency;
     if (limit !== undefined && this.inFlight >= limit) return;
-    this.#applyOutcome(step, path, scope, this.#call(step, path, scope, (kind, ctx) => kind.start(ctx)));
+    this.#applyOutcome(
+      step,
+      path,
+      scope,
+      this.#call(step, path, scope, (kind, ctx) => kind.start(ctx)),
+    );
   }
 
   #advanceBlocks(step: StepDefinition, current: StepState, scope: Scope): void {
@@ -148,7 +162,15 @@ class Pass {
     const scopes: Scope[] = [];
     for (let i = 0; i < blocks.instances.length; i++) {
       const instance = blocks.instances[i];
-      const inner = childScope(scope, step.id, current.path, blocks.firstOrdinal + i, instance.blockKey, instance.vars, blocks.stepConcurrency);
+      const inner = childScope(
+        scope,
+        step.id,
+        current.path,
+        blocks.firstOrdinal + i,
+        instance.blockKey,
+        instance.vars,
+        blocks.stepConcurrency,
+      );
       scopes.push(inner);
       if (active >= limit) {
         allDone = false;
@@ -162,7 +184,11 @@ class Pass {
     if (!allDone) return;
     const results = scopes.map((inner, index) => this.#instanceResult(inner, index, blocks.instances[index]));
     const outcome = this.#call(step, current.path, scope, (kind, ctx) => {
-      if (!kind.onBlocksDone) throw new BatonError('KIND_INCOMPLETE', `step kind "${kind.key}" started blocks but has no onBlocksDone`);
+      if (!kind.onBlocksDone)
+        throw new BatonError(
+          'KIND_INCOMPLETE',
+          `step kind "${kind.key}" started blocks but has no onBlocksDone`,
+        );
       return kind.onBlocksDone({
         ...ctx,
         results,
@@ -174,7 +200,11 @@ class Pass {
     this.#applyOutcome(step, current.path, scope, outcome, current);
   }
 
-  #instanceResult(scope: Scope, index: number, instance: { blockKey: string; vars: Record<string, JsonValue> }): BlockInstanceResult {
+  #instanceResult(
+    scope: Scope,
+    index: number,
+    instance: { blockKey: string; vars: Record<string, JsonValue> },
+  ): BlockInstanceResult {
     const outputs: Record<string, JsonValue> = {};
     const statuses: Record<string, string> = {};
     let error: SerializedError | undefined;
@@ -184,10 +214,21 @@ class Pass {
       statuses[step.id] = state.status;
       if (state.status === 'completed') outputs[step.id] = state.output ?? null;
       if (state.status === 'failed' && !this.#continues(state) && !error) {
-        error = { ...(state.error ?? unknownError()), details: { ...state.error?.details, step: state.path } };
+        error = {
+          ...(state.error ?? unknownError()),
+          details: { ...state.error?.details, step: state.path },
+        };
       }
     }
-    return { index, blockKey: instance.blockKey, vars: instance.vars, status: error ? 'failed' : 'completed', outputs, statuses, error };
+    return {
+      index,
+      blockKey: instance.blockKey,
+      vars: instance.vars,
+      status: error ? 'failed' : 'completed',
+      outputs,
+      statuses,
+      error,
+    };
   }
 
   #call(
@@ -219,18 +260,37 @@ class Pass {
     return compiled.evaluate(expressionScope(this.wf, this.state, scope, compiled, extra));
   }
 
-  #applyOutcome(step: StepDefinition, path: string, scope: Scope, outcome: StartOutcome, current?: StepState): void {
+  #applyOutcome(
+    step: StepDefinition,
+    path: string,
+    scope: Scope,
+    outcome: StartOutcome,
+    current?: StepState,
+  ): void {
     const attempt = current?.attempt ?? 1;
     switch (outcome.type) {
       case 'complete':
-        this.emit({ type: 'StepCompleted', path, attempt, output: outcome.output ?? null, note: outcome.note });
+        this.emit({
+          type: 'StepCompleted',
+          path,
+          attempt,
+          output: outcome.output ?? null,
+          note: outcome.note,
+        });
         return;
       case 'fail':
         this.emit({ type: 'StepFailed', path, attempt, error: outcome.error });
         return;
       case 'task':
         this.inFlight++;
-        this.emit({ type: 'StepScheduled', path, attempt: 1, input: outcome.input ?? null, runAt: this.now, queue: outcome.queue });
+        this.emit({
+          type: 'StepScheduled',
+          path,
+          attempt: 1,
+          input: outcome.input ?? null,
+          runAt: this.now,
+          queue: outcome.queue,
+        });
         return;
       case 'timer':
         this.emit({ type: 'TimerScheduled', path, fireAt: Math.max(outcome.fireAt, this.now) });
@@ -275,13 +335,18 @@ class Pass {
         const cause = state.error ?? unknownError();
         this.emit({
           type: 'RunFailed',
-          error: { ...cause, message: `step "${step.id}" failed: ${cause.message}`, details: { ...cause.details, step: state.path } },
+          error: {
+            ...cause,
+            message: `step "${step.id}" failed: ${cause.message}`,
+            details: { ...cause.details, step: state.path },
+          },
         });
         return;
       }
     }
     try {
-      const output = this.wf.definition.output === undefined ? null : this.#evaluate(this.wf.definition.output, TOP_SCOPE);
+      const output =
+        this.wf.definition.output === undefined ? null : this.#evaluate(this.wf.definition.output, TOP_SCOPE);
       this.emit({ type: 'RunCompleted', output: (output ?? null) as JsonValue });
     } catch (error) {
       this.emit({ type: 'RunFailed', error: expressionFailure(error, 'workflow output') });
@@ -290,7 +355,8 @@ class Pass {
 
   #cancelAll(reason: string): void {
     for (const step of [...this.state.steps.values()]) {
-      if (!TERMINAL_STEP_STATUSES.has(step.status)) this.emit({ type: 'StepCancelled', path: step.path, reason });
+      if (!TERMINAL_STEP_STATUSES.has(step.status))
+        this.emit({ type: 'StepCancelled', path: step.path, reason });
     }
   }
 }

@@ -30,7 +30,13 @@ export type RunEventBody =
       tenant?: string;
     }
   | { type: 'StepScheduled'; path: string; attempt: number; input: JsonValue; runAt: number; queue?: string }
-  | { type: 'StepCompleted'; path: string; attempt: number; output: JsonValue; note?: Record<string, JsonValue> }
+  | {
+      type: 'StepCompleted';
+      path: string;
+      attempt: number;
+      output: JsonValue;
+      note?: Record<string, JsonValue>;
+    }
   | { type: 'StepFailed'; path: string; attempt: number; error: SerializedError; retryAt?: number }
   | { type: 'StepSkipped'; path: string; reason: string }
   | { type: 'StepCancelled'; path: string; reason: string }
@@ -46,7 +52,14 @@ export type RunEventBody =
       payload?: JsonValue;
       timedOut?: boolean;
     }
-  | { type: 'ChildStarted'; path: string; childRunId: string; workflow: string; version?: string; input: JsonValue }
+  | {
+      type: 'ChildStarted';
+      path: string;
+      childRunId: string;
+      workflow: string;
+      version?: string;
+      input: JsonValue;
+    }
   | {
       type: 'BlocksStarted';
       path: string;

@@ -64,13 +64,17 @@ export function runRow(state: RunState): RunRow {
 }
 
 /** Rows for the steps the events touched (deleted steps, after a retry, come back as absent). */
-export function changedStepRows(state: RunState, events: readonly RunEvent[]): { upsert: StepRow[]; remove: string[] } {
+export function changedStepRows(
+  state: RunState,
+  events: readonly RunEvent[],
+): { upsert: StepRow[]; remove: string[] } {
   const paths = new Set<string>();
   const removed = new Set<string>();
   for (const event of events) {
     if ('path' in event && typeof event.path === 'string') paths.add(event.path);
     if (event.type === 'RunRetried') for (const path of event.paths) paths.add(path);
-    if (event.type === 'RunCancelRequested' || event.type === 'RunTimedOut') for (const path of state.steps.keys()) paths.add(path);
+    if (event.type === 'RunCancelRequested' || event.type === 'RunTimedOut')
+      for (const path of state.steps.keys()) paths.add(path);
   }
   const upsert: StepRow[] = [];
   for (const path of paths) {
@@ -97,7 +101,14 @@ export function changedStepRows(state: RunState, events: readonly RunEvent[]): {
       output: step.output,
       error: step.error,
       detail: Object.keys(detail).length > 0 ? detail : undefined,
-      waitingFor: step.status !== 'waiting' ? undefined : step.approval ? 'approval' : step.childRunId ? 'child' : 'timer',
+      waitingFor:
+        step.status !== 'waiting'
+          ? undefined
+          : step.approval
+            ? 'approval'
+            : step.childRunId
+              ? 'child'
+              : 'timer',
       startedAt: step.startedAt,
       updatedAt: step.updatedAt,
       finishedAt: step.finishedAt,

@@ -13,7 +13,12 @@ export function shouldRetry(policy: RetryPolicy, attempt: number, error: Seriali
 }
 
 /** Delay before attempt `attempt + 1`, in ms. */
-export function retryDelay(policy: RetryPolicy, attempt: number, seed: string, error?: SerializedError): number {
+export function retryDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  seed: string,
+  error?: SerializedError,
+): number {
   let base: number;
   switch (policy.backoff) {
     case 'fixed':

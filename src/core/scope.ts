@@ -32,7 +32,14 @@ export function childScope(
   vars: BlockVars,
   stepLimit?: number,
 ): Scope {
-  return { prefix: `${ownerPath}[${ordinal}]/`, ownerStepId, listKey: `${ownerStepId}:${blockKey}`, vars, stepLimit, parent };
+  return {
+    prefix: `${ownerPath}[${ordinal}]/`,
+    ownerStepId,
+    listKey: `${ownerStepId}:${blockKey}`,
+    vars,
+    stepLimit,
+    parent,
+  };
 }
 
 /** Path of step `id` as seen from `scope`, or undefined when it is not visible. */

@@ -42,7 +42,7 @@ export function recordStepResult(
   now: number,
 ): RunEvent[] | undefined {
   const step = state.steps.get(path);
-  if (!step || step.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
+  if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
   const r = new Recorder(state, now);
   if (result.ok) {
     r.emit({ type: 'StepCompleted', path, attempt, output: result.output });
@@ -51,7 +51,13 @@ export function recordStepResult(
     if (shouldRetry(policy, attempt, result.error)) {
       const retryAt = now + retryDelay(policy, attempt, `${state.id}/${path}`, result.error);
       r.emit({ type: 'StepFailed', path, attempt, error: result.error, retryAt });
-      r.emit({ type: 'StepScheduled', path, attempt: attempt + 1, input: step.input ?? null, runAt: retryAt });
+      r.emit({
+        type: 'StepScheduled',
+        path,
+        attempt: attempt + 1,
+        input: step.input ?? null,
+        runAt: retryAt,
+      });
     } else {
       r.emit({ type: 'StepFailed', path, attempt, error: result.error });
     }
@@ -60,19 +66,36 @@ export function recordStepResult(
 }
 
 /** Records a durable checkpoint inside a running step (ExecuteContext.memo). */
-export function recordProgress(state: RunState, path: string, attempt: number, key: string, value: JsonValue, now: number): RunEvent[] | undefined {
+export function recordProgress(
+  state: RunState,
+  path: string,
+  attempt: number,
+  key: string,
+  value: JsonValue,
+  now: number,
+): RunEvent[] | undefined {
   const step = state.steps.get(path);
-  if (!step || step.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
+  if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
   const r = new Recorder(state, now);
   r.emit({ type: 'StepProgress', path, attempt, key, value });
   return r.events;
 }
 
-export function fireTimer(wf: CompiledWorkflow, state: RunState, path: string, now: number): RunEvent[] | undefined {
+export function fireTimer(
+  wf: CompiledWorkflow,
+  state: RunState,
+  path: string,
+  now: number,
+): RunEvent[] | undefined {
   const step = state.steps.get(path);
-  if (!step || step.status !== 'waiting' || step.fireAt === undefined || state.outcome) return undefined;
+  if (step?.status !== 'waiting' || step.fireAt === undefined || state.outcome) return undefined;
   const r = new Recorder(state, now);
-  r.emit({ type: 'StepCompleted', path, attempt: step.attempt, output: { firedAt: now, scheduledFor: step.fireAt } });
+  r.emit({
+    type: 'StepCompleted',
+    path,
+    attempt: step.attempt,
+    output: { firedAt: now, scheduledFor: step.fireAt },
+  });
   return r.thenDecide(wf);
 }
 
@@ -85,8 +108,13 @@ export interface ApprovalInput {
 
 /** Finds the waiting approval a caller means: by path, by step id, or the only one pending. */
 export function findPendingApproval(state: RunState, stepIdOrPath?: string): StepState {
-  const pending = [...state.steps.values()].filter((s) => s.status === 'waiting' && s.approval && !s.approval.decision);
-  const matches = stepIdOrPath === undefined ? pending : pending.filter((s) => s.path === stepIdOrPath || s.id === stepIdOrPath);
+  const pending = [...state.steps.values()].filter(
+    (s) => s.status === 'waiting' && s.approval && !s.approval.decision,
+  );
+  const matches =
+    stepIdOrPath === undefined
+      ? pending
+      : pending.filter((s) => s.path === stepIdOrPath || s.id === stepIdOrPath);
   if (matches.length === 1) return matches[0];
   if (matches.length === 0) {
     const what = stepIdOrPath ? `step "${stepIdOrPath}"` : 'any step';
@@ -94,15 +122,28 @@ export function findPendingApproval(state: RunState, stepIdOrPath?: string): Ste
       details: { runId: state.id, pending: pending.map((s) => s.path) },
     });
   }
-  throw new BatonError('APPROVAL_AMBIGUOUS', `run ${state.id} has several pending approvals; name one of: ${matches.map((s) => s.path).join(', ')}`, {
-    details: { runId: state.id, pending: matches.map((s) => s.path) },
-  });
+  throw new BatonError(
+    'APPROVAL_AMBIGUOUS',
+    `run ${state.id} has several pending approvals; name one of: ${matches.map((s) => s.path).join(', ')}`,
+    {
+      details: { runId: state.id, pending: matches.map((s) => s.path) },
+    },
+  );
 }
 
-export function decideApproval(wf: CompiledWorkflow, state: RunState, path: string, input: ApprovalInput, now: number): RunEvent[] {
+export function decideApproval(
+  wf: CompiledWorkflow,
+  state: RunState,
+  path: string,
+  input: ApprovalInput,
+  now: number,
+): RunEvent[] {
   const step = state.steps.get(path);
   if (!step?.approval || step.status !== 'waiting' || step.approval.decision || state.outcome) {
-    throw new BatonError('APPROVAL_NOT_PENDING', `step "${path}" of run ${state.id} is not waiting for a decision`);
+    throw new BatonError(
+      'APPROVAL_NOT_PENDING',
+      `step "${path}" of run ${state.id} is not waiting for a decision`,
+    );
   }
   const r = new Recorder(state, now);
   r.emit({ type: 'ApprovalDecided', path, ...input });
@@ -110,9 +151,15 @@ export function decideApproval(wf: CompiledWorkflow, state: RunState, path: stri
   return r.thenDecide(wf);
 }
 
-export function approvalTimedOut(wf: CompiledWorkflow, state: RunState, path: string, now: number): RunEvent[] | undefined {
+export function approvalTimedOut(
+  wf: CompiledWorkflow,
+  state: RunState,
+  path: string,
+  now: number,
+): RunEvent[] | undefined {
   const step = state.steps.get(path);
-  if (!step?.approval || step.status !== 'waiting' || step.approval.decision || state.outcome) return undefined;
+  if (!step?.approval || step.status !== 'waiting' || step.approval.decision || state.outcome)
+    return undefined;
   const r = new Recorder(state, now);
   const policy = step.approval.request.onTimeout;
   if (policy === 'fail') {
@@ -120,7 +167,11 @@ export function approvalTimedOut(wf: CompiledWorkflow, state: RunState, path: st
       type: 'StepFailed',
       path,
       attempt: step.attempt,
-      error: { code: 'APPROVAL_TIMEOUT', message: `no decision on "${step.id}" before its timeout`, retryable: false },
+      error: {
+        code: 'APPROVAL_TIMEOUT',
+        message: `no decision on "${step.id}" before its timeout`,
+        retryable: false,
+      },
     });
   } else {
     const decision: ApprovalDecision = policy === 'approve' ? 'approved' : 'rejected';
@@ -146,18 +197,31 @@ function completeApproval(r: Recorder, step: StepState, decision: ApprovalDecisi
     });
     return;
   }
-  const output: Record<string, JsonValue> = { approved: decision === 'approved', decision, timedOut, at: recorded.at };
+  const output: Record<string, JsonValue> = {
+    approved: decision === 'approved',
+    decision,
+    timedOut,
+    at: recorded.at,
+  };
   if (recorded.comment !== undefined) output.comment = recorded.comment;
   if (recorded.by !== undefined) output.by = recorded.by;
   output.payload = recorded.payload ?? approval.request.payload ?? null;
   r.emit({ type: 'StepCompleted', path: step.path, attempt: step.attempt, output });
 }
 
-export type ChildOutcome = { status: 'completed'; output: JsonValue } | { status: 'failed' | 'cancelled'; error?: SerializedError };
+export type ChildOutcome =
+  | { status: 'completed'; output: JsonValue }
+  | { status: 'failed' | 'cancelled'; error?: SerializedError };
 
-export function childFinished(wf: CompiledWorkflow, state: RunState, path: string, outcome: ChildOutcome, now: number): RunEvent[] | undefined {
+export function childFinished(
+  wf: CompiledWorkflow,
+  state: RunState,
+  path: string,
+  outcome: ChildOutcome,
+  now: number,
+): RunEvent[] | undefined {
   const step = state.steps.get(path);
-  if (!step || step.status !== 'waiting' || !step.childRunId || state.outcome) return undefined;
+  if (step?.status !== 'waiting' || !step.childRunId || state.outcome) return undefined;
   const r = new Recorder(state, now);
   if (outcome.status === 'completed') {
     r.emit({ type: 'StepCompleted', path, attempt: step.attempt, output: outcome.output });
@@ -170,7 +234,10 @@ export function childFinished(wf: CompiledWorkflow, state: RunState, path: strin
         code: 'CHILD_FAILED',
         message: `child run ${step.childRunId} ${outcome.status}${outcome.error ? `: ${outcome.error.message}` : ''}`,
         retryable: false,
-        details: { childRunId: step.childRunId, ...(outcome.error ? { cause: outcome.error as unknown as JsonValue } : {}) },
+        details: {
+          childRunId: step.childRunId,
+          ...(outcome.error ? { cause: outcome.error as unknown as JsonValue } : {}),
+        },
       },
     });
   }
@@ -193,7 +260,13 @@ export function resumeRun(wf: CompiledWorkflow, state: RunState, now: number, by
   return r.thenDecide(wf);
 }
 
-export function cancelRun(wf: CompiledWorkflow, state: RunState, now: number, by?: string, reason?: string): RunEvent[] {
+export function cancelRun(
+  wf: CompiledWorkflow,
+  state: RunState,
+  now: number,
+  by?: string,
+  reason?: string,
+): RunEvent[] {
   assertActive(state, 'cancel');
   const r = new Recorder(state, now);
   r.emit({ type: 'RunCancelRequested', by, reason });
@@ -210,11 +283,15 @@ export function timeOutRun(wf: CompiledWorkflow, state: RunState, now: number): 
 /** Re-opens a failed or cancelled run: failed, cancelled and skipped steps run again, completed results stay. */
 export function retryRun(wf: CompiledWorkflow, state: RunState, now: number, by?: string): RunEvent[] {
   if (state.outcome !== 'failed' && state.outcome !== 'cancelled') {
-    throw new BatonError('RUN_NOT_RETRYABLE', `run ${state.id} is ${state.outcome ?? 'still active'}; only failed or cancelled runs can be retried`);
+    throw new BatonError(
+      'RUN_NOT_RETRYABLE',
+      `run ${state.id} is ${state.outcome ?? 'still active'}; only failed or cancelled runs can be retried`,
+    );
   }
   const paths: string[] = [];
   for (const step of state.steps.values()) {
-    if (step.status === 'failed' || step.status === 'cancelled' || step.status === 'skipped') paths.push(step.path);
+    if (step.status === 'failed' || step.status === 'cancelled' || step.status === 'skipped')
+      paths.push(step.path);
   }
   const r = new Recorder(state, now);
   r.emit({ type: 'RunRetried', paths, by });
@@ -222,6 +299,6 @@ export function retryRun(wf: CompiledWorkflow, state: RunState, now: number, by?
 }
 
 function assertActive(state: RunState, action: string): void {
-  if (state.outcome) throw new BatonError('RUN_FINISHED', `cannot ${action} run ${state.id}: it is ${state.outcome}`);
+  if (state.outcome)
+    throw new BatonError('RUN_FINISHED', `cannot ${action} run ${state.id}: it is ${state.outcome}`);
 }
-

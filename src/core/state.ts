@@ -8,9 +8,21 @@ import type { ApprovalRequest, BlockInstanceSpec } from '../kinds/types.ts';
 import type { ParentRef, RunEvent, RunEventBody, WorkflowRef } from './events.ts';
 
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'failed' | 'cancelled';
-export type StepStatus = 'scheduled' | 'waiting' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+export type StepStatus =
+  | 'scheduled'
+  | 'waiting'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled';
 
-export const TERMINAL_STEP_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'skipped', 'cancelled']);
+export const TERMINAL_STEP_STATUSES: ReadonlySet<string> = new Set([
+  'completed',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
 export const TERMINAL_RUN_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
 export interface BlockState {
@@ -25,7 +37,14 @@ export interface BlockState {
 
 export interface ApprovalState {
   request: ApprovalRequest;
-  decision?: { decision: 'approved' | 'rejected'; comment?: string; by?: string; at: number; payload?: JsonValue; timedOut?: boolean };
+  decision?: {
+    decision: 'approved' | 'rejected';
+    comment?: string;
+    by?: string;
+    at: number;
+    payload?: JsonValue;
+    timedOut?: boolean;
+  };
 }
 
 export interface StepState {
@@ -99,7 +118,7 @@ export function newRunState(runId: string, event: Extract<RunEvent, { type: 'Run
 /** Rebuilds a run's state from its full history. */
 export function replay(runId: string, events: readonly RunEvent[]): RunState {
   const first = events[0];
-  if (!first || first.type !== 'RunStarted') throw new Error(`history of run ${runId} does not start with RunStarted`);
+  if (first?.type !== 'RunStarted') throw new Error(`history of run ${runId} does not start with RunStarted`);
   const state = newRunState(runId, first);
   for (let i = 1; i < events.length; i++) evolve(state, events[i]);
   return state;

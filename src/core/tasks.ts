@@ -25,7 +25,14 @@ export function taskId(runId: string, kind: TaskKind, path: string, attempt = 0)
   return `${runId}|${kind}|${path}|${attempt}`;
 }
 
-function task(runId: string, kind: TaskKind, path: string, attempt: number, runAt: number, queue = DEFAULT_QUEUE): TaskSpec {
+function task(
+  runId: string,
+  kind: TaskKind,
+  path: string,
+  attempt: number,
+  runAt: number,
+  queue = DEFAULT_QUEUE,
+): TaskSpec {
   return { id: taskId(runId, kind, path, attempt), runId, kind, path, attempt, runAt, queue, priority: 0 };
 }
 
@@ -45,7 +52,8 @@ export function taskChanges(state: RunState, events: readonly RunEvent[]): TaskC
   for (const event of events) {
     switch (event.type) {
       case 'RunStarted':
-        if (event.timeoutAt !== undefined) changes.insert.push(task(runId, 'run-timeout', '', 0, event.timeoutAt));
+        if (event.timeoutAt !== undefined)
+          changes.insert.push(task(runId, 'run-timeout', '', 0, event.timeoutAt));
         break;
       case 'StepScheduled':
         changes.insert.push(task(runId, 'step', event.path, event.attempt, event.runAt, event.queue));
@@ -66,7 +74,11 @@ export function taskChanges(state: RunState, events: readonly RunEvent[]): TaskC
         break;
       case 'StepCancelled': {
         const step = state.steps.get(event.path);
-        if (step) changes.remove.push(taskId(runId, 'step', event.path, step.attempt), taskId(runId, 'timer', event.path));
+        if (step)
+          changes.remove.push(
+            taskId(runId, 'step', event.path, step.attempt),
+            taskId(runId, 'timer', event.path),
+          );
         break;
       }
       case 'RunPaused':
@@ -79,7 +91,8 @@ export function taskChanges(state: RunState, events: readonly RunEvent[]): TaskC
       case 'RunFailed':
       case 'RunCancelled':
         changes.removeAll = true;
-        if (state.parent) changes.insert.push(task(state.parent.runId, 'child-done', state.parent.path, 0, event.at));
+        if (state.parent)
+          changes.insert.push(task(state.parent.runId, 'child-done', state.parent.path, 0, event.at));
         break;
       default:
         break;

@@ -117,7 +117,8 @@ export class Engine {
 
   /** Stores a definition (idempotent by content hash) and returns its identity. */
   async register(definition: WorkflowDefinition | string, source?: string): Promise<WorkflowSummary> {
-    const def = typeof definition === 'string' ? loadWorkflowText(definition, { registry: this.registry }) : definition;
+    const def =
+      typeof definition === 'string' ? loadWorkflowText(definition, { registry: this.registry }) : definition;
     const hash = hashDefinition(def);
     if (!(await this.store.getDefinition(hash))) {
       await this.store.saveDefinition({
@@ -138,12 +139,19 @@ export class Engine {
     return this.register(definition);
   }
 
-  async start(workflow: string | WorkflowDefinition, input: Record<string, unknown> = {}, options: StartOptions = {}): Promise<RunHandle> {
+  async start(
+    workflow: string | WorkflowDefinition,
+    input: Record<string, unknown> = {},
+    options: StartOptions = {},
+  ): Promise<RunHandle> {
     if (options.idempotencyKey !== undefined) {
       const existing = await this.store.findRunByIdempotencyKey(options.idempotencyKey);
       if (existing) return this.#handle(existing.id, false);
     }
-    const summary = typeof workflow === 'string' ? await this.#resolve(workflow, options.version) : await this.register(workflow);
+    const summary =
+      typeof workflow === 'string'
+        ? await this.#resolve(workflow, options.version)
+        : await this.register(workflow);
     const wf = await this.#runs.workflow(summary.hash);
     const validInput = validateRunInputs(wf.definition, input);
     const runId = options.runId ?? this.#ids();
@@ -168,7 +176,11 @@ export class Engine {
   }
 
   /** Starts a run and waits for its output; throws when it fails or is cancelled. */
-  async run(workflow: string | WorkflowDefinition, input: Record<string, unknown> = {}, options: StartOptions = {}): Promise<JsonValue> {
+  async run(
+    workflow: string | WorkflowDefinition,
+    input: Record<string, unknown> = {},
+    options: StartOptions = {},
+  ): Promise<JsonValue> {
     const handle = await this.start(workflow, input, options);
     return handle.result();
   }
@@ -177,9 +189,13 @@ export class Engine {
     const stored = await this.store.latestDefinition(name, version);
     if (!stored) {
       const known = (await this.store.listDefinitions()).map((d) => d.name);
-      throw new BatonError('WORKFLOW_NOT_FOUND', `no workflow named "${name}"${version ? ` with version ${version}` : ''} is registered`, {
-        details: { name, version, known: [...new Set(known)] },
-      });
+      throw new BatonError(
+        'WORKFLOW_NOT_FOUND',
+        `no workflow named "${name}"${version ? ` with version ${version}` : ''} is registered`,
+        {
+          details: { name, version, known: [...new Set(known)] },
+        },
+      );
     }
     this.#runs.compile(stored.definition, stored.hash);
     return { name: stored.name, version: stored.version, hash: stored.hash };
@@ -190,7 +206,10 @@ export class Engine {
   }
 
   /** Waits until the run reaches an outcome (or `statuses`), whichever process runs it. */
-  async wait(runId: string, options: { timeoutMs?: number; statuses?: readonly string[] } = {}): Promise<RunRow> {
+  async wait(
+    runId: string,
+    options: { timeoutMs?: number; statuses?: readonly string[] } = {},
+  ): Promise<RunRow> {
     const wanted = new Set(options.statuses ?? TERMINAL_RUN_STATUSES);
     const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
     for (;;) {
@@ -198,10 +217,17 @@ export class Engine {
       if (!run) throw new BatonError('RUN_NOT_FOUND', `no run with id ${runId}`, { details: { runId } });
       if (wanted.has(run.status)) return run;
       if (deadline !== undefined && Date.now() >= deadline) {
-        throw new BatonError('WAIT_TIMEOUT', `run ${runId} is still ${run.status} after ${options.timeoutMs}ms`, { retryable: true });
+        throw new BatonError(
+          'WAIT_TIMEOUT',
+          `run ${runId} is still ${run.status} after ${options.timeoutMs}ms`,
+          { retryable: true },
+        );
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(finish, Math.min(500, deadline === undefined ? 500 : Math.max(1, deadline - Date.now())));
+        const timer = setTimeout(
+          finish,
+          Math.min(500, deadline === undefined ? 500 : Math.max(1, deadline - Date.now())),
+        );
         const unsubscribe = this.subscribe(() => finish(), { runId });
         function finish() {
           clearTimeout(timer);
@@ -216,9 +242,13 @@ export class Engine {
     const run = await this.wait(runId, options);
     if (run.status === 'completed') return run.output ?? null;
     const error = run.error;
-    throw new BatonError(run.status === 'cancelled' ? 'RUN_CANCELLED' : 'RUN_FAILED', `run ${runId} ${run.status}${error ? `: ${error.message}` : ''}`, {
-      details: { runId, error: error as unknown as JsonValue },
-    });
+    throw new BatonError(
+      run.status === 'cancelled' ? 'RUN_CANCELLED' : 'RUN_FAILED',
+      `run ${runId} ${run.status}${error ? `: ${error.message}` : ''}`,
+      {
+        details: { runId, error: error as unknown as JsonValue },
+      },
+    );
   }
 
   async getRun(runId: string): Promise<RunDetails> {
@@ -252,15 +282,25 @@ export class Engine {
   }
 
   approve(runId: string, options: DecisionOptions = {}): Promise<void> {
-    return this.#decide(runId, { decision: 'approved', comment: options.comment, by: options.by, payload: options.payload }, options.step);
+    return this.#decide(
+      runId,
+      { decision: 'approved', comment: options.comment, by: options.by, payload: options.payload },
+      options.step,
+    );
   }
 
   reject(runId: string, options: DecisionOptions = {}): Promise<void> {
-    return this.#decide(runId, { decision: 'rejected', comment: options.comment, by: options.by, payload: options.payload }, options.step);
+    return this.#decide(
+      runId,
+      { decision: 'rejected', comment: options.comment, by: options.by, payload: options.payload },
+      options.step,
+    );
   }
 
   async #decide(runId: string, input: ApprovalInput, step?: string): Promise<void> {
-    await this.#runs.mutate(runId, (wf, state, now) => decideApproval(wf, state, findPendingApproval(state, step).path, input, now));
+    await this.#runs.mutate(runId, (wf, state, now) =>
+      decideApproval(wf, state, findPendingApproval(state, step).path, input, now),
+    );
   }
 
   pendingApprovals(filter?: { runId?: string; limit?: number }): Promise<PendingApproval[]> {
@@ -269,7 +309,10 @@ export class Engine {
 
   /** Receives every history event committed by this process, and transient step events. */
   subscribe(listener: (event: EngineEvent) => void, filter: { runId?: string } = {}): () => void {
-    const wrapped = filter.runId === undefined ? listener : (event: EngineEvent) => event.runId === filter.runId && listener(event);
+    const wrapped =
+      filter.runId === undefined
+        ? listener
+        : (event: EngineEvent) => event.runId === filter.runId && listener(event);
     this.#listeners.add(wrapped);
     return () => this.#listeners.delete(wrapped);
   }
@@ -283,14 +326,27 @@ export class Engine {
       log: this.log,
       services: {
         handlers: this.#handlers,
-        http: { allowHosts: this.#options.allowHosts ?? envList('BATON_HTTP_ALLOW'), fetchTimeoutMs: this.#options.httpTimeoutMs ?? 30_000 },
-        sandbox: { timeoutMs: this.#options.sandbox?.timeoutMs ?? 5_000, memoryBytes: this.#options.sandbox?.memoryBytes ?? 32 * 1024 * 1024 },
+        http: {
+          allowHosts: this.#options.allowHosts ?? envList('BATON_HTTP_ALLOW'),
+          fetchTimeoutMs: this.#options.httpTimeoutMs ?? 30_000,
+        },
+        sandbox: {
+          timeoutMs: this.#options.sandbox?.timeoutMs ?? 5_000,
+          memoryBytes: this.#options.sandbox?.memoryBytes ?? 32 * 1024 * 1024,
+        },
       },
       publish: (runId, path, name, data) => this.#emit({ type: 'transient', runId, path, name, data }),
       startChild: (parentRunId, path) => this.#startChild(parentRunId, path),
       recordRejection: async (task, reason) => {
         this.log.warn({ taskId: task.id, runId: task.runId }, reason);
-        await this.store.recordRejectedCommit({ taskId: task.id, owner: task.owner, token: task.token, runId: task.runId, reason, at: this.clock.now() });
+        await this.store.recordRejectedCommit({
+          taskId: task.id,
+          owner: task.owner,
+          token: task.token,
+          runId: task.runId,
+          reason,
+          at: this.clock.now(),
+        });
       },
     });
     this.#worker = new Worker(this.store, this.clock, runner, this.log, options);
@@ -316,9 +372,12 @@ export class Engine {
     const childRunId = step.childRunId;
     const existing = await this.store.getRun(childRunId);
     if (existing) {
-      if (existing.status === 'failed' || existing.status === 'cancelled') await this.retry(childRunId, { by: `parent ${parentRunId}` });
+      if (existing.status === 'failed' || existing.status === 'cancelled')
+        await this.retry(childRunId, { by: `parent ${parentRunId}` });
       else if (existing.status === 'completed') {
-        await this.#runs.mutate(parentRunId, (wf, s, now) => childFinished(wf, s, path, { status: 'completed', output: existing.output ?? null }, now));
+        await this.#runs.mutate(parentRunId, (wf, s, now) =>
+          childFinished(wf, s, path, { status: 'completed', output: existing.output ?? null }, now),
+        );
       }
       return;
     }
@@ -344,7 +403,9 @@ export class Engine {
       );
     } catch (error) {
       if (!(error instanceof BatonError)) throw error;
-      await this.#runs.mutate(parentRunId, (wf, s, now) => childFinished(wf, s, path, { status: 'failed', error: error.toJSON() }, now));
+      await this.#runs.mutate(parentRunId, (wf, s, now) =>
+        childFinished(wf, s, path, { status: 'failed', error: error.toJSON() }, now),
+      );
     }
   }
 
@@ -353,12 +414,20 @@ export class Engine {
     const worker = this.#worker;
     const now = this.clock.now();
     const leased = committed.claimed;
-    if (worker && committed.write.tasks.insert.some((task) => task.runAt <= now && !leased?.some((c) => c.id === task.id))) worker.wake();
+    if (
+      worker &&
+      committed.write.tasks.insert.some((task) => task.runAt <= now && !leased?.some((c) => c.id === task.id))
+    )
+      worker.wake();
     for (const event of committed.events) {
-      if ((event.type === 'RunCancelled' || event.type === 'RunFailed') && worker) worker.abortRun(committed.runId, `run ${event.type === 'RunCancelled' ? 'cancelled' : 'failed'}`);
+      if ((event.type === 'RunCancelled' || event.type === 'RunFailed') && worker)
+        worker.abortRun(committed.runId, `run ${event.type === 'RunCancelled' ? 'cancelled' : 'failed'}`);
       if (event.type === 'StepCancelled') {
         const child = committed.state.steps.get(event.path)?.childRunId;
-        if (child) void this.cancel(child, { by: `parent ${committed.runId}`, reason: 'parent cancelled' }).catch(() => undefined);
+        if (child)
+          void this.cancel(child, { by: `parent ${committed.runId}`, reason: 'parent cancelled' }).catch(
+            () => undefined,
+          );
       }
     }
   }
@@ -375,7 +444,8 @@ export class Engine {
 }
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  const store = typeof options.store === 'object' ? options.store : await openStore(options.store, options.clock);
+  const store =
+    typeof options.store === 'object' ? options.store : await openStore(options.store, options.clock);
   return new Engine(store, options);
 }
 

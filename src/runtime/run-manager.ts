@@ -7,13 +7,13 @@
 import { CompiledWorkflow } from '../core/compiled.ts';
 import type { RunEvent } from '../core/events.ts';
 import { changedStepRows, runRow } from '../core/projection.ts';
-import { newRunState, replay, type RunState } from '../core/state.ts';
+import { newRunState, type RunState, replay } from '../core/state.ts';
 import { taskChanges } from '../core/tasks.ts';
 import { BatonError } from '../errors.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
-import type { Clock } from '../util/clock.ts';
 import type { ClaimedTask, ClaimOptions, CommitResult, Lease, RunWrite, Store } from '../store/types.ts';
+import type { Clock } from '../util/clock.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 
 export type Transition = (wf: CompiledWorkflow, state: RunState, now: number) => RunEvent[] | undefined;
@@ -34,7 +34,9 @@ export interface MutateOptions {
   claim?: ClaimOptions;
 }
 
-export type MutateResult = { ok: true; committed?: Committed; claimed?: ClaimedTask[] } | { ok: false; reason: 'stale-lease' };
+export type MutateResult =
+  | { ok: true; committed?: Committed; claimed?: ClaimedTask[] }
+  | { ok: false; reason: 'stale-lease' };
 
 const MAX_CONFLICT_RETRIES = 50;
 const CACHE_LIMIT = 5_000;
@@ -63,7 +65,8 @@ export class RunManager {
     let compiled = this.#workflows.get(hash);
     if (!compiled) {
       const stored = await this.store.getDefinition(hash);
-      if (!stored) throw new BatonError('DEFINITION_NOT_FOUND', `no stored workflow definition with hash ${hash}`);
+      if (!stored)
+        throw new BatonError('DEFINITION_NOT_FOUND', `no stored workflow definition with hash ${hash}`);
       compiled = this.compile(stored.definition, hash);
     }
     return compiled;
@@ -72,7 +75,11 @@ export class RunManager {
   compile(definition: WorkflowDefinition, hash: string): CompiledWorkflow {
     let compiled = this.#workflows.get(hash);
     if (!compiled) {
-      compiled = new CompiledWorkflow(definition, { name: definition.name, version: definition.version, hash }, this.registry);
+      compiled = new CompiledWorkflow(
+        definition,
+        { name: definition.name, version: definition.version, hash },
+        this.registry,
+      );
       this.#workflows.set(hash, compiled);
     }
     return compiled;
@@ -82,7 +89,8 @@ export class RunManager {
     let state = this.#states.get(runId);
     if (!state) {
       const events = await this.store.loadEvents(runId);
-      if (events.length === 0) throw new BatonError('RUN_NOT_FOUND', `no run with id ${runId}`, { details: { runId } });
+      if (events.length === 0)
+        throw new BatonError('RUN_NOT_FOUND', `no run with id ${runId}`, { details: { runId } });
       state = replay(runId, events);
       this.#remember(state);
     }
@@ -138,18 +146,23 @@ export class RunManager {
         }
         this.#states.delete(runId);
         if (result.reason === 'stale-lease') return { ok: false, reason: 'stale-lease' };
-        if (result.reason !== 'conflict') throw new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
+        if (result.reason !== 'conflict')
+          throw new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
       }
-      throw new BatonError('COMMIT_CONFLICT', `run ${runId} kept changing; gave up after ${MAX_CONFLICT_RETRIES} attempts`, {
-        retryable: true,
-      });
+      throw new BatonError(
+        'COMMIT_CONFLICT',
+        `run ${runId} kept changing; gave up after ${MAX_CONFLICT_RETRIES} attempts`,
+        {
+          retryable: true,
+        },
+      );
     });
   }
 
   /** Creates a run from its first event plus the initial decisions; returns the existing run on a duplicate key. */
   async create(
     runId: string,
-    wf: CompiledWorkflow,
+    _wf: CompiledWorkflow,
     started: Extract<RunEvent, { type: 'RunStarted' }>,
     initial: (state: RunState) => RunEvent[],
   ): Promise<{ created: boolean; runId: string }> {

@@ -34,7 +34,10 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   const { runs, log } = deps;
 
   /** Records a lost lease; returns the tasks the commit leased to this worker, if any. */
-  async function settle(task: ClaimedTask, result: Awaited<ReturnType<RunManager['mutate']>>): Promise<ClaimedTask[] | undefined> {
+  async function settle(
+    task: ClaimedTask,
+    result: Awaited<ReturnType<RunManager['mutate']>>,
+  ): Promise<ClaimedTask[] | undefined> {
     if (!result.ok) {
       await deps.recordRejection(task, 'lease lost before the result was committed');
       return undefined;
@@ -42,10 +45,14 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     return result.claimed;
   }
 
-  async function runStep(task: ClaimedTask, signal: AbortSignal, handOff?: ClaimOptions): Promise<ClaimedTask[] | undefined> {
+  async function runStep(
+    task: ClaimedTask,
+    signal: AbortSignal,
+    handOff?: ClaimOptions,
+  ): Promise<ClaimedTask[] | undefined> {
     const { wf, state } = await runs.read(task.runId);
     const step = state.steps.get(task.path);
-    if (!step || step.status !== 'scheduled' || step.attempt !== task.attempt || state.outcome) {
+    if (step?.status !== 'scheduled' || step.attempt !== task.attempt || state.outcome) {
       return settle(task, await runs.mutate(task.runId, () => undefined, { complete: lease(task) }));
     }
     const entry = wf.entry(step.id);
@@ -59,7 +66,11 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            controller.abort(new BatonError('STEP_TIMEOUT', `step "${step.id}" timed out after ${definition.timeout}ms`, { retryable: true }));
+            controller.abort(
+              new BatonError('STEP_TIMEOUT', `step "${step.id}" timed out after ${definition.timeout}ms`, {
+                retryable: true,
+              }),
+            );
           }, definition.timeout);
     const progress = { ...step.progress };
     const ctx: ExecuteContext = {
@@ -74,26 +85,42 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       signal: controller.signal,
       services: deps.services,
       publish: (type, data) => deps.publish(task.runId, task.path, type, data),
-      log: (message, fields) => log.info({ runId: task.runId, step: task.path, attempt: task.attempt, ...fields }, message),
+      log: (message, fields) =>
+        log.info({ runId: task.runId, step: task.path, attempt: task.attempt, ...fields }, message),
       memo: async <T extends JsonValue>(key: string, fn: () => Promise<T>): Promise<T> => {
         if (Object.hasOwn(progress, key)) return progress[key] as T;
         const value = await fn();
-        const recorded = await runs.mutate(task.runId, (_wf, s, now) => recordProgress(s, task.path, task.attempt, key, value, now), {
-          verify: lease(task),
-        });
-        if (!recorded.ok) throw new BatonError('STEP_LEASE_LOST', 'the step lost its lease; another worker owns it now', { retryable: true });
+        const recorded = await runs.mutate(
+          task.runId,
+          (_wf, s, now) => recordProgress(s, task.path, task.attempt, key, value, now),
+          {
+            verify: lease(task),
+          },
+        );
+        if (!recorded.ok)
+          throw new BatonError('STEP_LEASE_LOST', 'the step lost its lease; another worker owns it now', {
+            retryable: true,
+          });
         progress[key] = value;
         return value;
       },
     };
     let result: StepResult;
     try {
-      if (!entry.kind.execute) throw new BatonError('KIND_NOT_EXECUTABLE', `step kind "${entry.kind.key}" has no execute`);
+      if (!entry.kind.execute)
+        throw new BatonError('KIND_NOT_EXECUTABLE', `step kind "${entry.kind.key}" has no execute`);
       const output = await entry.kind.execute(ctx);
       result = { ok: true, output: output ?? null };
     } catch (error) {
       if (timedOut) {
-        result = { ok: false, error: { code: 'STEP_TIMEOUT', message: `step "${step.id}" timed out after ${definition.timeout}ms`, retryable: true } };
+        result = {
+          ok: false,
+          error: {
+            code: 'STEP_TIMEOUT',
+            message: `step "${step.id}" timed out after ${definition.timeout}ms`,
+            retryable: true,
+          },
+        };
       } else {
         result = { ok: false, error: serializeError(error) };
       }
@@ -108,19 +135,33 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     }
     return settle(
       task,
-      await runs.mutate(task.runId, (w, s, now) => recordStepResult(w, s, task.path, task.attempt, result, now), { complete: lease(task), claim: handOff }),
+      await runs.mutate(
+        task.runId,
+        (w, s, now) => recordStepResult(w, s, task.path, task.attempt, result, now),
+        { complete: lease(task), claim: handOff },
+      ),
     );
   }
 
-  return async function runTask(task: ClaimedTask, signal: AbortSignal, handOff?: ClaimOptions): Promise<ClaimedTask[] | undefined> {
+  return async function runTask(
+    task: ClaimedTask,
+    signal: AbortSignal,
+    handOff?: ClaimOptions,
+  ): Promise<ClaimedTask[] | undefined> {
     const complete = { complete: lease(task), claim: handOff };
     switch (task.kind) {
       case 'step':
         return runStep(task, signal, handOff);
       case 'timer':
-        return settle(task, await runs.mutate(task.runId, (wf, s, now) => fireTimer(wf, s, task.path, now), complete));
+        return settle(
+          task,
+          await runs.mutate(task.runId, (wf, s, now) => fireTimer(wf, s, task.path, now), complete),
+        );
       case 'approval-timeout':
-        return settle(task, await runs.mutate(task.runId, (wf, s, now) => approvalTimedOut(wf, s, task.path, now), complete));
+        return settle(
+          task,
+          await runs.mutate(task.runId, (wf, s, now) => approvalTimedOut(wf, s, task.path, now), complete),
+        );
       case 'run-timeout':
         return settle(task, await runs.mutate(task.runId, (wf, s, now) => timeOutRun(wf, s, now), complete));
       case 'child-start':
@@ -128,15 +169,26 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         return settle(task, await runs.mutate(task.runId, () => undefined, complete));
       case 'child-done': {
         const child = await deps.store.getRun(childRunIdFor(task.runId, task.path));
-        if (!child) throw new BatonError('RUN_NOT_FOUND', `child run of ${task.runId} at ${task.path} not found`);
+        if (!child)
+          throw new BatonError('RUN_NOT_FOUND', `child run of ${task.runId} at ${task.path} not found`);
         const outcome =
           child.status === 'completed'
             ? ({ status: 'completed', output: child.output ?? null } as const)
-            : ({ status: child.status === 'cancelled' ? 'cancelled' : 'failed', error: child.error } as const);
+            : ({
+                status: child.status === 'cancelled' ? 'cancelled' : 'failed',
+                error: child.error,
+              } as const);
         if (child.status !== 'completed' && child.status !== 'failed' && child.status !== 'cancelled') {
           return settle(task, await runs.mutate(task.runId, () => undefined, complete));
         }
-        return settle(task, await runs.mutate(task.runId, (wf, s, now) => childFinished(wf, s, task.path, outcome, now), complete));
+        return settle(
+          task,
+          await runs.mutate(
+            task.runId,
+            (wf, s, now) => childFinished(wf, s, task.path, outcome, now),
+            complete,
+          ),
+        );
       }
     }
   };

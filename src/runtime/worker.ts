@@ -25,7 +25,11 @@ export interface WorkerOptions {
  * (the run's next step) to this worker in the same commit; the runner returns those
  * tasks, and the worker runs them at once in the slot the finished task frees.
  */
-export type TaskRunner = (task: ClaimedTask, signal: AbortSignal, handOff?: ClaimOptions) => Promise<ClaimedTask[] | undefined>;
+export type TaskRunner = (
+  task: ClaimedTask,
+  signal: AbortSignal,
+  handOff?: ClaimOptions,
+) => Promise<ClaimedTask[] | undefined>;
 
 interface InFlight {
   task: ClaimedTask;
@@ -55,7 +59,13 @@ export class Worker {
     this.#log = log;
     this.id = options.id ?? `${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     this.#options = { concurrency: 32, leaseMs: 30_000, pollMs: 250, ...options };
-    this.#handOff = { owner: this.id, limit: 1, leaseMs: this.#options.leaseMs, queues: options.queues, kinds: options.kinds };
+    this.#handOff = {
+      owner: this.id,
+      limit: 1,
+      leaseMs: this.#options.leaseMs,
+      queues: options.queues,
+      kinds: options.kinds,
+    };
   }
 
   get inFlightCount(): number {
@@ -66,7 +76,10 @@ export class Worker {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#main();
-    this.#heartbeat = setInterval(() => void this.#renew(), Math.max(50, Math.floor(this.#options.leaseMs / 3)));
+    this.#heartbeat = setInterval(
+      () => void this.#renew(),
+      Math.max(50, Math.floor(this.#options.leaseMs / 3)),
+    );
     this.#heartbeat.unref();
   }
 
@@ -94,7 +107,10 @@ export class Worker {
     await this.#loop;
     const pending = [...this.#inFlight.values()];
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
-    const finished = await Promise.race([Promise.allSettled(pending.map((p) => p.promise)).then(() => 'done' as const), timer]);
+    const finished = await Promise.race([
+      Promise.allSettled(pending.map((p) => p.promise)).then(() => 'done' as const),
+      timer,
+    ]);
     if (finished === 'timeout') {
       for (const flight of this.#inFlight.values()) {
         flight.controller.abort(new Error('worker shutting down'));
@@ -186,7 +202,12 @@ export class Worker {
     if (this.#inFlight.size === 0) return;
     const flights = [...this.#inFlight.values()];
     try {
-      const lost = new Set(await this.#store.renewLeases(flights.map((f) => lease(f.task)), this.#options.leaseMs));
+      const lost = new Set(
+        await this.#store.renewLeases(
+          flights.map((f) => lease(f.task)),
+          this.#options.leaseMs,
+        ),
+      );
       for (const flight of flights) {
         if (lost.has(flight.task.id)) {
           this.#log.warn({ taskId: flight.task.id }, 'lease lost; aborting the task');

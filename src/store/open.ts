@@ -33,7 +33,10 @@ export async function openStore(url?: string, clock?: Clock): Promise<Store> {
     const protocol = resolved.split(':')[0];
     const factory = factories.get(protocol);
     if (!factory) {
-      throw new BatonError('INVALID_STORE_URL', `unsupported store URL "${redactUrl(resolved)}"; use sqlite:<path>, memory or postgres://…`);
+      throw new BatonError(
+        'INVALID_STORE_URL',
+        `unsupported store URL "${redactUrl(resolved)}"; use sqlite:<path>, memory or postgres://…`,
+      );
     }
     store = await factory(resolved, clock);
   }

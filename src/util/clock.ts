@@ -25,7 +25,10 @@ export class ManualClock implements Clock {
 export type IdGenerator = () => string;
 
 /** Time-ordered, URL-safe run ids: 10 chars of time plus 10 random base-36 chars. */
-export function defaultIdGenerator(clock: Clock = systemClock, random: () => number = Math.random): IdGenerator {
+export function defaultIdGenerator(
+  clock: Clock = systemClock,
+  random: () => number = Math.random,
+): IdGenerator {
   return () => {
     const time = clock.now().toString(36).padStart(10, '0');
     let tail = '';

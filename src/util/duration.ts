@@ -1,6 +1,13 @@
 import { BatonError } from '../errors.ts';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/;
 
 /** Parses "500ms", "1.5s", "5m", "24h", "2d", "1w" or a number of milliseconds. Compound forms ("1h30m") too. */
@@ -42,5 +49,8 @@ export function formatDuration(ms: number): string {
 }
 
 function invalid(value: unknown): BatonError {
-  return new BatonError('INVALID_DURATION', `"${value}" is not a duration; expected e.g. 500ms, 30s, 5m, 2h, 1d or a number of milliseconds`);
+  return new BatonError(
+    'INVALID_DURATION',
+    `"${value}" is not a duration; expected e.g. 500ms, 30s, 5m, 2h, 1d or a number of milliseconds`,
+  );
 }

@@ -46,9 +46,20 @@ function built() {
       concurrency: 4,
       steps: (s) => s.task('get', 'fetchPage', { input: { url: expr('item') } }),
     })
-    .script('summary', 'return input.pages.length', { needs: ['fetch'], input: { pages: expr('steps.fetch.output') } })
-    .approval('review', { message: 'Send ${{ steps.summary.output }} pages?', timeout: '1d', onTimeout: 'reject' }, { needs: ['summary'] })
-    .set('send', { sent: true, tone: expr('inputs.tone') }, { needs: ['review'], if: expr('steps.review.output.approved') })
+    .script('summary', 'return input.pages.length', {
+      needs: ['fetch'],
+      input: { pages: expr('steps.fetch.output') },
+    })
+    .approval(
+      'review',
+      { message: 'Send ${{ steps.summary.output }} pages?', timeout: '1d', onTimeout: 'reject' },
+      { needs: ['summary'] },
+    )
+    .set(
+      'send',
+      { sent: true, tone: expr('inputs.tone') },
+      { needs: ['review'], if: expr('steps.review.output.approved') },
+    )
     .output(expr('steps.send.output'));
 }
 
@@ -62,7 +73,12 @@ test('the builder produces the same definition and hash as the YAML file', () =>
 
 test('a builder mistake is reported like a file mistake', () => {
   assert.throws(
-    () => workflow('broken').set('a', 1).set('b', 2, { needs: ['a'] }).step('c', 'htp', {}).build(),
+    () =>
+      workflow('broken')
+        .set('a', 1)
+        .set('b', 2, { needs: ['a'] })
+        .step('c', 'htp', {})
+        .build(),
     (error: BatonError) => error.code === 'WORKFLOW_INVALID' && /did you mean "http"/.test(error.message),
   );
 });
@@ -73,7 +89,11 @@ test('a built workflow runs', async () => {
     const definition = workflow('built-run')
       .input('n', 'number')
       .set('double', expr('inputs.n * 2'))
-      .loop('count', { maxIterations: 10, until: expr('steps.step.output >= 3'), steps: (s) => s.set('step', expr('loop.index + 1')) })
+      .loop('count', {
+        maxIterations: 10,
+        until: expr('steps.step.output >= 3'),
+        steps: (s) => s.set('step', expr('loop.index + 1')),
+      })
       .output({ double: expr('steps.double.output'), count: expr('steps.count.output') })
       .build();
     assert.deepEqual(await t.engine.run(definition, { n: 21 }), { double: 42, count: 3 });

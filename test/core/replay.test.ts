@@ -11,7 +11,7 @@ import { CompiledWorkflow } from '../../src/core/compiled.ts';
 import { decide } from '../../src/core/decide.ts';
 import type { RunEvent } from '../../src/core/events.ts';
 import { changedStepRows, type RunRow, runRow, type StepRow } from '../../src/core/projection.ts';
-import { evolve, newRunState, replay, type RunState } from '../../src/core/state.ts';
+import { evolve, newRunState, type RunState, replay } from '../../src/core/state.ts';
 import { createBuiltinRegistry } from '../../src/kinds/builtin.ts';
 import type { WorkflowDefinition } from '../../src/language/model.ts';
 
@@ -36,7 +36,11 @@ function clone(state: RunState): RunState {
 
 for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
   const fixture = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Fixture;
-  const wf = new CompiledWorkflow(fixture.definition, { name: fixture.definition.name, version: fixture.definition.version, hash: fixture.hash }, registry);
+  const wf = new CompiledWorkflow(
+    fixture.definition,
+    { name: fixture.definition.name, version: fixture.definition.version, hash: fixture.hash },
+    registry,
+  );
 
   describe(`history fixture ${file}`, () => {
     test('replaying the history reproduces the recorded run and steps', () => {
@@ -61,7 +65,11 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
         const probe = clone(state);
         const decided = decide(wf, probe, rest[i].at);
         if (decided.length > 0) {
-          assert.deepEqual(decided.map(strip), rest.slice(i, i + decided.length).map(strip), `decision at seq ${rest[i].seq}`);
+          assert.deepEqual(
+            decided.map(strip),
+            rest.slice(i, i + decided.length).map(strip),
+            `decision at seq ${rest[i].seq}`,
+          );
           for (const event of rest.slice(i, i + decided.length)) evolve(state, event);
           i += decided.length;
           decisions++;

@@ -92,10 +92,27 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Polls until no run is active. Every wait, retry delay and lease in this workflow is
+ * shorter than a second, so active runs whose histories stop growing for
+ * STALL_MS are lost work: reported at once instead of after the test's timeout.
+ */
 async function untilAllFinished(): Promise<void> {
+  const STALL_MS = 20_000;
+  let progress = '';
+  let progressAt = Date.now();
   for (;;) {
-    const active = await engine.listRuns({ status: ['pending', 'running', 'waiting', 'paused'], limit: 1 });
+    const active = await engine.listRuns({ status: ['pending', 'running', 'waiting', 'paused'], limit: 1_000 });
     if (active.length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = active.map((run) => `${run.id}@${run.seq}`).join(',');
+    if (now !== progress) {
+      progress = now;
+      progressAt = Date.now();
+    } else if (Date.now() - progressAt > STALL_MS) {
+      const ids = active.map((run) => `${run.id} (${run.idempotencyKey}, ${run.status}, seq ${run.seq})`).join(', ');
+      process.stderr.write(`stuck: ${active.length} runs made no progress for ${STALL_MS}ms: ${ids}\n`);
+      process.exit(3);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

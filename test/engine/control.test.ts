@@ -34,7 +34,9 @@ output: \${{ steps.second.output }}
     await t.engine.pause(handle.id, { by: 'ops', reason: 'maintenance' });
     assert.equal((await t.engine.getRun(handle.id)).status, 'paused');
     release();
-    await until(async () => (await t.engine.getRun(handle.id)).steps.some((s) => s.path === 'first' && s.status === 'completed'));
+    await until(async () =>
+      (await t.engine.getRun(handle.id)).steps.some((s) => s.path === 'first' && s.status === 'completed'),
+    );
     await new Promise((resolve) => setTimeout(resolve, 80));
     assert.deepEqual(started, ['first'], 'second did not start while paused');
     assert.equal((await t.engine.getRun(handle.id)).status, 'paused');
@@ -49,7 +51,9 @@ output: \${{ steps.second.output }}
       sawAbort = true;
       throw ctx.signal.reason;
     });
-    const handle = await t.engine.start(await t.define(`name: cancellable\nsteps:\n  - { id: spin, task: endless }\n`));
+    const handle = await t.engine.start(
+      await t.define(`name: cancellable\nsteps:\n  - { id: spin, task: endless }\n`),
+    );
     await until(async () => (await t.engine.history(handle.id)).length >= 2);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await t.engine.cancel(handle.id, { reason: 'no longer needed' });
@@ -65,7 +69,8 @@ output: \${{ steps.second.output }}
     let healthy = false;
     t.engine.registerTask('count', async (input: { name: string }) => {
       calls[input.name] = (calls[input.name] ?? 0) + 1;
-      if (input.name === 'fragile' && !healthy) throw new BatonError('DOWN', 'service down', { retryable: false });
+      if (input.name === 'fragile' && !healthy)
+        throw new BatonError('DOWN', 'service down', { retryable: false });
       return input.name;
     });
     const handle = await t.engine.start(
@@ -84,12 +89,17 @@ output: \${{ [steps.stable.output, steps.fragile.output, steps.finish.output] }}
     await t.engine.retry(handle.id, { by: 'ops' });
     assert.deepEqual(await handle.result(), ['stable', 'fragile', 'finish']);
     assert.deepEqual(calls, { stable: 1, fragile: 2, finish: 1 });
-    const outcomes = (await t.engine.history(handle.id)).filter((e) => e.type === 'RunFailed' || e.type === 'RunCompleted');
+    const outcomes = (await t.engine.history(handle.id)).filter(
+      (e) => e.type === 'RunFailed' || e.type === 'RunCompleted',
+    );
     assert.deepEqual(
       outcomes.map((e) => e.type),
       ['RunFailed', 'RunCompleted'],
     );
-    await assert.rejects(t.engine.retry(handle.id), (error: BatonError) => error.code === 'RUN_NOT_RETRYABLE');
+    await assert.rejects(
+      t.engine.retry(handle.id),
+      (error: BatonError) => error.code === 'RUN_NOT_RETRYABLE',
+    );
   });
 
   test('retry of a map keeps the items that succeeded', async () => {
@@ -116,10 +126,7 @@ output: \${{ steps.each.output }}
     healthy = true;
     await t.engine.retry(handle.id);
     assert.deepEqual(await handle.result(), [10, 20, 30]);
-    assert.deepEqual(
-      [...seen].sort(),
-      [1, 2, 2, 3],
-    );
+    assert.deepEqual([...seen].sort(), [1, 2, 2, 3]);
   });
 
   test('starting twice with the same idempotency key returns the same run', async () => {
@@ -133,16 +140,25 @@ output: \${{ steps.each.output }}
   });
 
   test('invalid run inputs are rejected before a run starts', async () => {
-    const name = await t.define(`name: typed\ninputs:\n  count: { type: integer }\nsteps:\n  - { id: a, set: 1 }\n`);
-    await assert.rejects(t.engine.start(name, { count: 'many' }), (error: BatonError) => error.code === 'INVALID_INPUT');
+    const name = await t.define(
+      `name: typed\ninputs:\n  count: { type: integer }\nsteps:\n  - { id: a, set: 1 }\n`,
+    );
+    await assert.rejects(
+      t.engine.start(name, { count: 'many' }),
+      (error: BatonError) => error.code === 'INVALID_INPUT',
+    );
     await assert.rejects(t.engine.start(name, {}), (error: BatonError) => error.code === 'INVALID_INPUT');
     assert.equal((await t.engine.listRuns({ workflow: 'typed' })).length, 0);
   });
 
   test('a new version of a definition does not change runs already started', async () => {
-    const v1 = await t.engine.register(`name: versioned\nversion: 1\nsteps:\n  - { id: w, approval: { message: go? } }\n  - { id: v, set: one, needs: [w] }\noutput: \${{ steps.v.output }}\n`);
+    const v1 = await t.engine.register(
+      `name: versioned\nversion: 1\nsteps:\n  - { id: w, approval: { message: go? } }\n  - { id: v, set: one, needs: [w] }\noutput: \${{ steps.v.output }}\n`,
+    );
     const run = await t.engine.start('versioned');
-    const v2 = await t.engine.register(`name: versioned\nversion: 2\nsteps:\n  - { id: w, approval: { message: go? } }\n  - { id: v, set: two, needs: [w] }\noutput: \${{ steps.v.output }}\n`);
+    const v2 = await t.engine.register(
+      `name: versioned\nversion: 2\nsteps:\n  - { id: w, approval: { message: go? } }\n  - { id: v, set: two, needs: [w] }\noutput: \${{ steps.v.output }}\n`,
+    );
     assert.notEqual(v1.hash, v2.hash);
     const newer = await t.engine.start('versioned');
     await t.engine.approve(run.id);

@@ -89,7 +89,12 @@ output: \${{ steps.square.output }}
       { n: 3 },
     );
     assert.equal(await handle.result(), 36);
-    assert.deepEqual(await eventTypes(t.engine, handle.id), ['RunStarted', 'StepCompleted', 'StepCompleted', 'RunCompleted']);
+    assert.deepEqual(await eventTypes(t.engine, handle.id), [
+      'RunStarted',
+      'StepCompleted',
+      'StepCompleted',
+      'RunCompleted',
+    ]);
     const history = await t.engine.history(handle.id);
     assert.deepEqual(
       history.map((e) => e.seq),

@@ -41,9 +41,14 @@ output: { review: "\${{ steps.review.output }}", publish: "\${{ steps.publish.ou
     assert.equal(output.review.by, 'alice');
     assert.equal(output.review.comment, 'ship it');
     const decided = (await t.engine.history(handle.id)).find((e) => e.type === 'ApprovalDecided');
-    assert.ok(decided?.type === 'ApprovalDecided' && decided.by === 'alice' && decided.decision === 'approved');
+    assert.ok(
+      decided?.type === 'ApprovalDecided' && decided.by === 'alice' && decided.decision === 'approved',
+    );
     assert.equal((await t.engine.pendingApprovals({ runId: handle.id })).length, 0);
-    await assert.rejects(t.engine.approve(handle.id), (error: BatonError) => error.code === 'APPROVAL_NOT_PENDING');
+    await assert.rejects(
+      t.engine.approve(handle.id),
+      (error: BatonError) => error.code === 'APPROVAL_NOT_PENDING',
+    );
   });
 
   test('a rejection continues with approved=false, or fails the step with onReject: fail', async () => {
@@ -68,7 +73,11 @@ output: { review: "\${{ steps.review.output }}", publish: "\${{ steps.publish.ou
   });
 
   test('a wait step is a durable timer on the injected clock', async () => {
-    const handle = await t.engine.start(await t.define(`name: sleeper\nsteps:\n  - { id: nap, wait: 2h }\n  - { id: done, set: awake, needs: [nap] }\noutput: \${{ steps.done.output }}\n`));
+    const handle = await t.engine.start(
+      await t.define(
+        `name: sleeper\nsteps:\n  - { id: nap, wait: 2h }\n  - { id: done, set: awake, needs: [nap] }\noutput: \${{ steps.done.output }}\n`,
+      ),
+    );
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.equal((await t.engine.getRun(handle.id)).status, 'waiting');
     await t.advance(7_199_000);
@@ -101,18 +110,26 @@ output: \${{ steps.call.output }}
   });
 
   test('a failing child fails the parent step with CHILD_FAILED; a missing child workflow too', async () => {
-    await t.define(`name: bad-child\nsteps:\n  - { id: f, fail: { message: child broke, code: CHILD_BROKE } }\n`);
-    const parent = await t.engine.start(await t.define(`name: parent-of-bad\nsteps:\n  - { id: call, workflow: bad-child }\n`));
+    await t.define(
+      `name: bad-child\nsteps:\n  - { id: f, fail: { message: child broke, code: CHILD_BROKE } }\n`,
+    );
+    const parent = await t.engine.start(
+      await t.define(`name: parent-of-bad\nsteps:\n  - { id: call, workflow: bad-child }\n`),
+    );
     await assert.rejects(parent.result(), /child broke/);
     const run = await t.engine.getRun(parent.id);
     assert.equal(run.steps[0].error?.code, 'CHILD_FAILED');
-    const orphan = await t.engine.start(await t.define(`name: parent-of-none\nsteps:\n  - { id: call, workflow: does-not-exist }\n`));
+    const orphan = await t.engine.start(
+      await t.define(`name: parent-of-none\nsteps:\n  - { id: call, workflow: does-not-exist }\n`),
+    );
     await assert.rejects(orphan.result(), /does-not-exist/);
   });
 
   test('cancelling a parent cancels its waiting child', async () => {
     await t.define(`name: slow-child\nsteps:\n  - { id: hold, approval: { message: hold } }\n`);
-    const parent = await t.engine.start(await t.define(`name: parent-cancel\nsteps:\n  - { id: call, workflow: slow-child }\n`));
+    const parent = await t.engine.start(
+      await t.define(`name: parent-cancel\nsteps:\n  - { id: call, workflow: slow-child }\n`),
+    );
     await until(async () => (await t.engine.listRuns({ parentRunId: parent.id })).length === 1);
     const [child] = await t.engine.listRuns({ parentRunId: parent.id });
     await t.engine.cancel(parent.id);

@@ -87,7 +87,9 @@ output: \${{ steps.slow.output }}
     assert.equal(aborted, 1);
     assert.equal(attempts, 2);
     const failed = (await t.engine.history(handle.id)).find((e) => e.type === 'StepFailed');
-    assert.ok(failed?.type === 'StepFailed' && failed.error.code === 'STEP_TIMEOUT' && failed.error.retryable);
+    assert.ok(
+      failed?.type === 'StepFailed' && failed.error.code === 'STEP_TIMEOUT' && failed.error.retryable,
+    );
   });
 
   test('a run timeout fails the run and aborts running steps', async () => {

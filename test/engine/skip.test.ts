@@ -29,7 +29,11 @@ output: \${{ steps.always_runs.output }}
 `);
     const handle = await t.engine.start(name, { go: false });
     assert.equal(await handle.result(), 'skipped');
-    assert.deepEqual(await stepStatuses(handle.id), { gate: 'skipped', after_gate: 'skipped', always_runs: 'completed' });
+    assert.deepEqual(await stepStatuses(handle.id), {
+      gate: 'skipped',
+      after_gate: 'skipped',
+      always_runs: 'completed',
+    });
     const opened = await t.engine.start(name, { go: true });
     assert.equal(await opened.result(), 'completed');
   });
@@ -44,8 +48,16 @@ steps:
   - { id: independent, set: fine }
 `);
     const handle = await t.engine.start(name);
-    await assert.rejects(handle.result(), (error: Error & { code: string }) => error.code === 'RUN_FAILED' && /exploded/.test(error.message));
-    assert.deepEqual(await stepStatuses(handle.id), { risky: 'failed', next: 'skipped', cleanup: 'completed', independent: 'completed' });
+    await assert.rejects(
+      handle.result(),
+      (error: Error & { code: string }) => error.code === 'RUN_FAILED' && /exploded/.test(error.message),
+    );
+    assert.deepEqual(await stepStatuses(handle.id), {
+      risky: 'failed',
+      next: 'skipped',
+      cleanup: 'completed',
+      independent: 'completed',
+    });
     const run = await t.engine.getRun(handle.id);
     assert.equal(run.error?.code, 'BOOM');
     assert.equal(run.steps.find((s) => s.path === 'cleanup')?.output, 'BOOM');

@@ -21,7 +21,10 @@ describe('examples', () => {
     assert.equal(output.greeting, 'Hello, Ada!');
     assert.equal(output.letters, 25);
     assert.equal(output.verdict, 'long');
-    assert.deepEqual((output.words as { word: string }[]).map((w) => w.word), ['durable', 'workflows', 'for', 'agents']);
+    assert.deepEqual(
+      (output.words as { word: string }[]).map((w) => w.word),
+      ['durable', 'workflows', 'for', 'agents'],
+    );
   });
 
   test('approval-gate.yaml: approve with an edited payload, or reject', async () => {
@@ -31,7 +34,12 @@ describe('examples', () => {
     await t.engine.approve(approved.id, { by: 'editor', comment: 'ok', payload: { title: 'Q3 (final)' } });
     await until(async () => (await t.engine.getRun(approved.id)).status === 'waiting');
     await t.advance(2_000);
-    assert.deepEqual(await approved.result(), { published: true, title: 'Q3 (final)', reviewer: 'editor', comment: 'ok' });
+    assert.deepEqual(await approved.result(), {
+      published: true,
+      title: 'Q3 (final)',
+      reviewer: 'editor',
+      comment: 'ok',
+    });
 
     const rejected = await t.engine.start(name, { title: 'Q4' });
     await t.engine.reject(rejected.id, { comment: 'too early' });
@@ -40,7 +48,11 @@ describe('examples', () => {
 
   test('evaluator-loop.yaml', async () => {
     const { name } = await t.engine.registerFile(join(dir, 'evaluator-loop.yaml'));
-    const output = (await t.engine.run(name, { target: 80 })) as { score: number; round: number; draft: string };
+    const output = (await t.engine.run(name, { target: 80 })) as {
+      score: number;
+      round: number;
+      draft: string;
+    };
     assert.ok(output.score >= 80);
     assert.equal(output.draft, 'idea +detail +detail +detail');
     assert.equal(output.round, 2);
@@ -61,7 +73,9 @@ describe('examples', () => {
   });
 
   test('embedded.ts', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'embedded.ts')], { timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, 'embedded.ts')], {
+      timeout: 30_000,
+    });
     assert.match(stdout, /"inStock": 7/);
     assert.match(stdout, /"reservation": "res-book-42-/);
   });

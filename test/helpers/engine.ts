@@ -14,7 +14,9 @@ export interface TestEngine {
   close(): Promise<void>;
 }
 
-export async function testEngine(options: EngineOptions & { manualClock?: boolean; leaseMs?: number } = {}): Promise<TestEngine> {
+export async function testEngine(
+  options: EngineOptions & { manualClock?: boolean; leaseMs?: number } = {},
+): Promise<TestEngine> {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
   let seq = 0;
   const engine = await createEngine({

@@ -9,7 +9,11 @@ after(() => shutdownSandbox());
 
 describe('sandbox lifecycle', () => {
   it('fails running scripts retryably on shutdown and starts afresh afterwards', async () => {
-    const running = expectBatonError(runScript('while (true) {}', {}, { timeoutMs: 10_000 }), 'SANDBOX_FAILURE', true);
+    const running = expectBatonError(
+      runScript('while (true) {}', {}, { timeoutMs: 10_000 }),
+      'SANDBOX_FAILURE',
+      true,
+    );
     await new Promise((resolve) => setTimeout(resolve, 100));
     await shutdownSandbox();
     await running;

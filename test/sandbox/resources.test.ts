@@ -21,7 +21,11 @@ return rows.reduce((sum, row) => sum + row.i, 0) + buffer[1000];
 
 const FAILING_SCRIPTS: [string, Parameters<typeof runScript>[2], string][] = [
   ['while (true) {}', { timeoutMs: 30 }, 'SCRIPT_TIMEOUT'],
-  ['const a = []; while (true) a.push({ n: a.length });', { memoryBytes: 4 * MiB }, 'SCRIPT_MEMORY'],
+  [
+    'const a = []; while (true) a.push({ n: a.length });',
+    { memoryBytes: 4 * MiB, timeoutMs: 60_000 },
+    'SCRIPT_MEMORY',
+  ],
   ['function f() { return f() + 1; } return f();', {}, 'SCRIPT_ERROR'],
   ['throw new Error("planned")', {}, 'SCRIPT_ERROR'],
   [

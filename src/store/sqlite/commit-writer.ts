@@ -19,7 +19,8 @@ type CommitFailure = Extract<CommitResult, { ok: false }>;
 const INSERT_RUN = `INSERT INTO runs (id, ordinal, workflow_name, workflow_version, workflow_hash, status, input, output, error,
   parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at)
   VALUES (?, (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM runs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-const UPDATE_RUN = 'UPDATE runs SET status = ?, output = ?, error = ?, seq = ?, updated_at = ?, finished_at = ? WHERE id = ? AND seq = ?';
+const UPDATE_RUN =
+  'UPDATE runs SET status = ?, output = ?, error = ?, seq = ?, updated_at = ?, finished_at = ? WHERE id = ? AND seq = ?';
 const UPSERT_STEP = `INSERT INTO steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for, started_at, updated_at, finished_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
@@ -69,7 +70,8 @@ export class CommitWriter {
         if (i > 0) throw internal(`write ${i} of a checked request failed: ${failure.reason}`);
         return failure;
       }
-      if (i === 0 && request.complete && !this.#completeTask(request.complete)) throw internal('a checked lease vanished');
+      if (i === 0 && request.complete && !this.#completeTask(request.complete))
+        throw internal('a checked lease vanished');
       this.#writeEvents(writes[i]);
       this.#writeSteps(writes[i].runId, writes[i].steps.upsert, writes[i].steps.remove);
       this.#writeTasks(writes[i], request.claim, now, claimed);
@@ -78,11 +80,25 @@ export class CommitWriter {
   }
 
   #leaseHeld(lease: Lease): boolean {
-    return this.#sql('SELECT 1 AS held FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').get(lease.taskId, lease.owner, lease.token) !== undefined;
+    return (
+      this.#sql('SELECT 1 AS held FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').get(
+        lease.taskId,
+        lease.owner,
+        lease.token,
+      ) !== undefined
+    );
   }
 
   #completeTask(lease: Lease): boolean {
-    return Number(this.#sql('DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').run(lease.taskId, lease.owner, lease.token).changes) > 0;
+    return (
+      Number(
+        this.#sql('DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').run(
+          lease.taskId,
+          lease.owner,
+          lease.token,
+        ).changes,
+      ) > 0
+    );
   }
 
   #checkAll(writes: readonly RunWrite[]): CommitFailure | undefined {
@@ -93,15 +109,21 @@ export class CommitWriter {
       if (write.expectedSeq === 0) {
         const key = run.idempotencyKey;
         if (key !== undefined) {
-          const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(key) as Row | undefined;
+          const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(key) as
+            | Row
+            | undefined;
           if (existing) return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.id) };
           if (keys.has(key)) return { ok: false, reason: 'duplicate-idempotency-key', runId: run.id };
           keys.add(key);
         }
-        if (seqs.has(run.id) || this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id)) return { ok: false, reason: 'conflict', runId: run.id };
+        if (seqs.has(run.id) || this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id))
+          return { ok: false, reason: 'conflict', runId: run.id };
       } else {
-        const current = seqs.get(run.id) ?? (this.#sql('SELECT seq FROM runs WHERE id = ?').get(run.id) as Row | undefined)?.seq;
-        if (current === undefined || Number(current) !== write.expectedSeq) return { ok: false, reason: 'conflict', runId: run.id };
+        const current =
+          seqs.get(run.id) ??
+          (this.#sql('SELECT seq FROM runs WHERE id = ?').get(run.id) as Row | undefined)?.seq;
+        if (current === undefined || Number(current) !== write.expectedSeq)
+          return { ok: false, reason: 'conflict', runId: run.id };
       }
       seqs.set(run.id, run.seq);
     }
@@ -125,10 +147,13 @@ export class CommitWriter {
       return Number(changed) === 0 ? { ok: false, reason: 'conflict', runId: run.id } : undefined;
     }
     if (run.idempotencyKey !== undefined) {
-      const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as Row | undefined;
+      const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as
+        | Row
+        | undefined;
       if (existing) return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.id) };
     }
-    if (this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id)) return { ok: false, reason: 'conflict', runId: run.id };
+    if (this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id))
+      return { ok: false, reason: 'conflict', runId: run.id };
     this.#sql(INSERT_RUN).run(
       run.id,
       run.workflowName,
@@ -158,7 +183,9 @@ export class CommitWriter {
         const event = events[i];
         params.push(runId, event.seq, event.type, event.at, JSON.stringify(event));
       }
-      this.#sql(`INSERT INTO events (run_id, seq, type, at, body) VALUES ${'(?, ?, ?, ?, ?), '.repeat(count - 1)}(?, ?, ?, ?, ?)`).run(...params);
+      this.#sql(
+        `INSERT INTO events (run_id, seq, type, at, body) VALUES ${'(?, ?, ?, ?, ?), '.repeat(count - 1)}(?, ?, ?, ?, ?)`,
+      ).run(...params);
     }
   }
 
@@ -201,7 +228,8 @@ export class CommitWriter {
       const paused = run.status === 'paused';
       for (const task of tasks.insert) {
         const held = paused && task.runId === run.id && task.kind === 'step';
-        const leased = claim !== undefined && !held && claimed.length < claim.limit && claimable(task, claim, now);
+        const leased =
+          claim !== undefined && !held && claimed.length < claim.limit && claimable(task, claim, now);
         const expires = leased ? now + claim.leaseMs : null;
         const inserted = insert.run(
           task.id,
@@ -217,18 +245,24 @@ export class CommitWriter {
           leased ? 1 : 0,
           expires,
         ).changes;
-        if (leased && Number(inserted) > 0) claimed.push({ ...task, owner: claim.owner, token: 1, leaseExpiresAt: expires! });
+        if (leased && Number(inserted) > 0)
+          claimed.push({ ...task, owner: claim.owner, token: 1, leaseExpiresAt: expires! });
       }
     }
     if (tasks.hold !== undefined) {
-      this.#sql("UPDATE tasks SET held = ? WHERE run_id = ? AND kind = 'step'").run(tasks.hold ? 1 : 0, run.id);
+      this.#sql("UPDATE tasks SET held = ? WHERE run_id = ? AND kind = 'step'").run(
+        tasks.hold ? 1 : 0,
+        run.id,
+      );
     }
   }
 }
 
 function claimable(task: TaskSpec, claim: ClaimOptions, now: number): boolean {
   return (
-    task.runAt <= now && (!claim.kinds?.length || claim.kinds.includes(task.kind)) && (!claim.queues?.length || claim.queues.includes(task.queue))
+    task.runAt <= now &&
+    (!claim.kinds?.length || claim.kinds.includes(task.kind)) &&
+    (!claim.queues?.length || claim.queues.includes(task.queue))
   );
 }
 

@@ -10,6 +10,7 @@ import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
 import { BatonError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../util/clock.ts';
+import { eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
 import type {
   ClaimedTask,
   ClaimOptions,
@@ -25,7 +26,6 @@ import type {
 } from '../types.ts';
 import { CommitWriter } from './commit-writer.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
-import { eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
 
 type Row = Record<string, unknown>;
 
@@ -83,14 +83,20 @@ export class SqliteStore implements Store {
 
   async init(): Promise<void> {
     this.#transaction(() => {
-      this.#db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+      this.#db.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+      );
       const applied = new Set(
-        (this.#db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((row) => Number(row.version)),
+        (this.#db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((row) =>
+          Number(row.version),
+        ),
       );
       for (const migration of SQLITE_MIGRATIONS) {
         if (applied.has(migration.version)) continue;
         this.#db.exec(migration.sql);
-        this.#db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(migration.version, this.#clock.now());
+        this.#db
+          .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
+          .run(migration.version, this.#clock.now());
       }
     });
   }
@@ -106,7 +112,9 @@ export class SqliteStore implements Store {
 
   async saveDefinition(definition: StoredDefinition): Promise<void> {
     this.#transaction(() => {
-      const next = Number((this.#sql('SELECT COALESCE(MAX(ordinal), 0) + 1 AS next FROM definitions').get() as Row).next);
+      const next = Number(
+        (this.#sql('SELECT COALESCE(MAX(ordinal), 0) + 1 AS next FROM definitions').get() as Row).next,
+      );
       this.#sql(
         `INSERT INTO definitions (hash, name, version, definition, source, created_at, ordinal) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (hash) DO UPDATE SET ordinal = excluded.ordinal`,
@@ -131,13 +139,19 @@ export class SqliteStore implements Store {
     const row = (
       version === undefined
         ? this.#sql('SELECT * FROM definitions WHERE name = ? ORDER BY ordinal DESC LIMIT 1').get(name)
-        : this.#sql('SELECT * FROM definitions WHERE name = ? AND version = ? ORDER BY ordinal DESC LIMIT 1').get(name, version)
+        : this.#sql(
+            'SELECT * FROM definitions WHERE name = ? AND version = ? ORDER BY ordinal DESC LIMIT 1',
+          ).get(name, version)
     ) as Row | undefined;
     return row ? definitionFromRow(row) : undefined;
   }
 
   async listDefinitions(): Promise<DefinitionSummary[]> {
-    return (this.#sql('SELECT hash, name, version, created_at FROM definitions ORDER BY name, ordinal').all() as Row[]).map((row) => ({
+    return (
+      this.#sql(
+        'SELECT hash, name, version, created_at FROM definitions ORDER BY name, ordinal',
+      ).all() as Row[]
+    ).map((row) => ({
       hash: String(row.hash),
       name: String(row.name),
       version: String(row.version),
@@ -163,7 +177,8 @@ export class SqliteStore implements Store {
     if (batch.length === 0) return;
     this.#pending = [];
     if (!this.#db.isOpen) {
-      for (const item of batch) item.reject(new BatonError('STORE_CLOSED', `the SQLite store ${this.path} is closed`));
+      for (const item of batch)
+        item.reject(new BatonError('STORE_CLOSED', `the SQLite store ${this.path} is closed`));
       return;
     }
     const now = this.#clock.now();
@@ -190,7 +205,12 @@ export class SqliteStore implements Store {
   };
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
-    return (this.#sql('SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(runId, afterSeq) as Row[]).map(eventFromRow);
+    return (
+      this.#sql('SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(
+        runId,
+        afterSeq,
+      ) as Row[]
+    ).map(eventFromRow);
   }
 
   async getRun(runId: string): Promise<RunRow | undefined> {
@@ -232,17 +252,20 @@ export class SqliteStore implements Store {
   }
 
   async getSteps(runId: string): Promise<StepRow[]> {
-    return (this.#sql('SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, path').all(runId) as Row[]).map(stepFromRow);
+    return (
+      this.#sql('SELECT * FROM steps WHERE run_id = ? ORDER BY started_at, path').all(runId) as Row[]
+    ).map(stepFromRow);
   }
 
   async listPendingApprovals(filter: { runId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
     const rows = (
       filter.runId === undefined
-        ? this.#sql("SELECT * FROM steps WHERE waiting_for = 'approval' ORDER BY updated_at LIMIT ?").all(filter.limit ?? 100)
-        : this.#sql("SELECT * FROM steps WHERE waiting_for = 'approval' AND run_id = ? ORDER BY updated_at LIMIT ?").all(
-            filter.runId,
+        ? this.#sql("SELECT * FROM steps WHERE waiting_for = 'approval' ORDER BY updated_at LIMIT ?").all(
             filter.limit ?? 100,
           )
+        : this.#sql(
+            "SELECT * FROM steps WHERE waiting_for = 'approval' AND run_id = ? ORDER BY updated_at LIMIT ?",
+          ).all(filter.runId, filter.limit ?? 100)
     ) as Row[];
     const approvals: PendingApproval[] = [];
     for (const row of rows) {
@@ -270,27 +293,33 @@ export class SqliteStore implements Store {
         ${filters.join(' ')} ORDER BY priority DESC, run_at LIMIT ?)
       RETURNING *`;
     const rows = this.#transaction(() => this.#sql(sql).all(...params) as Row[]);
-    return rows.map((row) => ({ ...taskFromRow(row), owner: options.owner, token: Number(row.lease_token), leaseExpiresAt: Number(row.lease_expires_at) }));
+    return rows.map((row) => ({
+      ...taskFromRow(row),
+      owner: options.owner,
+      token: Number(row.lease_token),
+      leaseExpiresAt: Number(row.lease_expires_at),
+    }));
   }
 
   async renewLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
     const lost: string[] = [];
     const expires = this.#clock.now() + leaseMs;
     this.#transaction(() => {
-      const statement = this.#sql('UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND lease_token = ?');
+      const statement = this.#sql(
+        'UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND lease_token = ?',
+      );
       for (const lease of leases) {
-        if (Number(statement.run(expires, lease.taskId, lease.owner, lease.token).changes) === 0) lost.push(lease.taskId);
+        if (Number(statement.run(expires, lease.taskId, lease.owner, lease.token).changes) === 0)
+          lost.push(lease.taskId);
       }
     });
     return lost;
   }
 
   async releaseTask(lease: Lease): Promise<void> {
-    this.#sql('UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ? AND lease_token = ?').run(
-      lease.taskId,
-      lease.owner,
-      lease.token,
-    );
+    this.#sql(
+      'UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ? AND lease_token = ?',
+    ).run(lease.taskId, lease.owner, lease.token);
   }
 
   async nextWakeup(): Promise<number | undefined> {
@@ -303,11 +332,18 @@ export class SqliteStore implements Store {
   async getTask(taskId: string) {
     const row = this.#sql('SELECT * FROM tasks WHERE id = ?').get(taskId) as Row | undefined;
     if (!row) return undefined;
-    return { ...taskFromRow(row), owner: row.lease_owner === null ? undefined : String(row.lease_owner), token: Number(row.lease_token), held: Number(row.held) === 1 };
+    return {
+      ...taskFromRow(row),
+      owner: row.lease_owner === null ? undefined : String(row.lease_owner),
+      token: Number(row.lease_token),
+      held: Number(row.held) === 1,
+    };
   }
 
   async recordRejectedCommit(rejection: RejectedCommit): Promise<void> {
-    this.#sql('INSERT INTO rejected_commits (task_id, owner, token, run_id, reason, at) VALUES (?, ?, ?, ?, ?, ?)').run(
+    this.#sql(
+      'INSERT INTO rejected_commits (task_id, owner, token, run_id, reason, at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(
       rejection.taskId,
       rejection.owner,
       rejection.token,

@@ -1,0 +1,93 @@
+/** The engine end to end on PostgreSQL, selected by URL through the registered store factory. */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import '../../src/store/postgres/register.ts';
+import { createEngine, type Engine } from '../../src/runtime/engine.ts';
+import { dropSchema, freshSchema, postgresSkipReason } from '../helpers/postgres.ts';
+
+const skip = await postgresSkipReason();
+const schemas: string[] = [];
+after(async () => {
+  if (!skip) for (const schema of schemas) await dropSchema(schema);
+});
+
+const WORKFLOW = `
+name: greet
+version: 1.0.0
+inputs:
+  name: { type: string }
+steps:
+  - id: hello
+    task: greet
+    input: { name: "\${{ inputs.name }}" }
+  - id: shout
+    needs: [hello]
+    set: { loud: "\${{ steps.hello.output.greeting }}!" }
+output: \${{ steps.shout.output }}
+`;
+
+function schemaUrl(label: string): string {
+  const fresh = freshSchema(label);
+  schemas.push(fresh.schema);
+  return fresh.url;
+}
+
+describe('engine on PostgreSQL', { skip }, () => {
+  test('runs a workflow with a task handler and records its history', async () => {
+    const engine = await createEngine({ store: schemaUrl('engine') });
+    const calls: unknown[] = [];
+    try {
+      assert.equal(engine.store.kind, 'postgres');
+      engine.registerTask('greet', async (input: { name: string }) => {
+        calls.push(input);
+        return { greeting: `hello ${input.name}` };
+      });
+      await engine.register(WORKFLOW);
+      engine.startWorker({ leaseMs: 5_000 });
+      const handle = await engine.start('greet', { name: 'Ada' });
+      assert.deepEqual(await handle.result({ timeoutMs: 10_000 }), { loud: 'hello Ada!' });
+      assert.deepEqual(calls, [{ name: 'Ada' }]);
+      const history = await engine.history(handle.id);
+      assert.deepEqual(
+        history.map((e) => [e.type, 'path' in e ? e.path : undefined]),
+        [
+          ['RunStarted', undefined],
+          ['StepScheduled', 'hello'],
+          ['StepCompleted', 'hello'],
+          ['StepCompleted', 'shout'],
+          ['RunCompleted', undefined],
+        ],
+      );
+      assert.deepEqual(history.map((e) => e.seq), [1, 2, 3, 4, 5]);
+      const run = await engine.getRun(handle.id);
+      assert.equal(run.status, 'completed');
+      assert.deepEqual(run.steps.map((s) => [s.path, s.status]), [
+        ['hello', 'completed'],
+        ['shout', 'completed'],
+      ]);
+      assert.equal(await engine.store.nextWakeup(), undefined, 'no task is left behind');
+      const again = await engine.start('greet', { name: 'Ada' }, { idempotencyKey: 'once' });
+      const dup = await engine.start('greet', { name: 'Bob' }, { idempotencyKey: 'once' });
+      assert.deepEqual([dup.id, dup.created], [again.id, false]);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  test('a run started by one process is executed by a worker in another', async () => {
+    const url = schemaUrl('twoproc');
+    const api: Engine = await createEngine({ store: url });
+    const worker: Engine = await createEngine({ store: url });
+    try {
+      worker.registerTask('greet', (input: { name: string }) => ({ greeting: `hi ${input.name}` }));
+      worker.startWorker({ leaseMs: 5_000, pollMs: 50 });
+      await api.register(WORKFLOW);
+      const handle = await api.start('greet', { name: 'Grace' });
+      assert.deepEqual(await handle.result({ timeoutMs: 10_000 }), { loud: 'hi Grace!' });
+      assert.deepEqual((await api.listRuns({ status: ['completed'] })).map((r) => r.id), [handle.id]);
+    } finally {
+      await api.close();
+      await worker.close();
+    }
+  });
+});
