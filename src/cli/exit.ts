@@ -40,19 +40,15 @@ export function exitCodeFor(error: unknown): number {
 export function describeError(error: unknown, style: Style, debug: boolean): string {
   if (error instanceof BatonError) {
     const issues = error.details.issues;
-    if (
-      (error.code === 'WORKFLOW_INVALID' || error.code === 'INVALID_INPUT') &&
-      Array.isArray(issues) &&
-      issues.length > 0
-    ) {
-      const heading =
-        error.code === 'INVALID_INPUT'
-          ? firstLine(error.message)
-          : String(error.details.summary ?? 'invalid workflow');
-      const lines = formatIssueLines(issues as Issue[], error.code === 'INVALID_INPUT' ? ['inputs'] : []);
-      return `${style.red('error:')} ${heading}\n${lines.map((line) => `  ${line}`).join('\n')}`;
+    if (error.code === 'WORKFLOW_INVALID' && Array.isArray(issues) && issues.length > 0) {
+      const lines = formatIssueLines(issues as Issue[]);
+      return `${style.red('error:')} ${String(error.details.summary ?? 'invalid workflow')}\n${lines.map((line) => `  ${line}`).join('\n')}`;
     }
-    const text = `${style.red('error:')} ${error.message} ${style.dim(`[${error.code}]`)}`;
+    const [first, ...rest] = error.message.split('\n');
+    const text = [
+      `${style.red('error:')} ${first} ${style.dim(`[${error.code}]`)}`,
+      ...rest.map((line) => `  ${line}`),
+    ].join('\n');
     return debug && error.stack ? `${text}\n${style.dim(error.stack)}` : text;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -26,7 +26,7 @@ export function colourEnabled(
 
 export function createStyle(enabled: boolean): Style {
   const wrap = (open: number, close: number) => (text: string) =>
-    enabled ? `\x1b[${open}m${text}\x1b[${close}m` : text;
+    enabled && text !== '' ? `\x1b[${open}m${text}\x1b[${close}m` : text;
   return {
     enabled,
     bold: wrap(1, 22),

@@ -12,8 +12,9 @@ import type { BlockInstanceResult, StartContext, StartOutcome } from '../kinds/t
 import type { StepDefinition } from '../language/model.ts';
 import type { CompiledWorkflow } from './compiled.ts';
 import type { RunEvent, RunEventBody } from './events.ts';
+import { Frontier } from './frontier.ts';
 import { childScope, expressionScope, type Scope, TOP_SCOPE } from './scope.ts';
-import { evolve, type RunState, type StepState, TERMINAL_STEP_STATUSES } from './state.ts';
+import { type BlockState, evolve, type RunState, type StepState, TERMINAL_STEP_STATUSES } from './state.ts';
 
 const MAX_PASSES = 100_000;
 
@@ -25,13 +26,42 @@ export function decide(wf: CompiledWorkflow, state: RunState, now: number): RunE
     decided.push(event);
   };
   const pass = new Pass(wf, state, now, emit);
+  // With a workflow concurrency limit, a waiting step's `if` is re-evaluated on every pass,
+  // so only then must a pass follow one that merely scheduled work.
+  const limited = wf.definition.concurrency !== undefined;
   for (let i = 0; i < MAX_PASSES; i++) {
     const before = decided.length;
     pass.run();
-    if (decided.length === before) break;
+    if (decided.length === before || (!limited && !enablesMore(decided, before))) break;
   }
   return decided;
 }
+
+/** Events after which another pass cannot start anything: no step became terminal and no block instances appeared. */
+const SETTLING_EVENTS: ReadonlySet<string> = new Set(['StepScheduled', 'TimerScheduled', 'ApprovalRequested', 'ChildStarted']);
+
+function enablesMore(decided: readonly RunEvent[], from: number): boolean {
+  for (let i = from; i < decided.length; i++) if (!SETTLING_EVENTS.has(decided[i].type)) return true;
+  return false;
+}
+
+/**
+ * Derived, per block round: the instances' scopes (built once, not on every pass) and
+ * which instances were already seen with every step terminal, so a wide map does not
+ * re-walk its finished instances after each result. An instance only stops being
+ * terminal through RunRetried, which gives the step a new BlockState (state.ts), so
+ * this cache, keyed by BlockState identity, never outlives what it describes.
+ */
+interface RoundCache {
+  parent: Scope;
+  scopes: Scope[];
+  done: Uint8Array;
+}
+
+const roundCaches = new WeakMap<BlockState, RoundCache>();
+
+/** Open steps per scope: keyed by the scope object of a block instance, or the state's step map at top level. */
+const frontiers = new WeakMap<object, Frontier>();
 
 /** Deterministic id of the child run started by the step at `path`. */
 export function childRunIdFor(runId: string, path: string): string {
@@ -73,13 +103,41 @@ class Pass {
       return;
     }
     this.inFlight = 0;
-    for (const step of state.steps.values()) if (step.status === 'scheduled') this.inFlight++;
+    if (this.wf.definition.concurrency !== undefined) {
+      for (const step of state.steps.values()) if (step.status === 'scheduled') this.inFlight++;
+    }
     if (this.#walk(TOP_SCOPE)) this.#finish();
   }
 
   /** Advances every step of a scope; returns true when all of them are terminal. */
   #walk(scope: Scope): boolean {
     const steps = this.wf.lists.get(scope.listKey) ?? [];
+    if (scope.stepLimit !== undefined) return this.#walkAll(scope, steps);
+    // Visits, in list order, only the steps that can change: the same visits as walking the
+    // whole list, since a step that is not open could do nothing when visited.
+    const key = scope === TOP_SCOPE ? this.state.steps : scope;
+    let frontier = frontiers.get(key);
+    if (!frontier || frontier.steps !== steps) {
+      frontier = new Frontier(steps, scope.prefix, this.state);
+      frontiers.set(key, frontier);
+    }
+    frontier.absorb(this.state);
+    for (let i = frontier.next(-1); i >= 0; i = frontier.next(i)) {
+      const path = frontier.paths[i];
+      let current = this.state.steps.get(path);
+      if (!current) {
+        this.#tryStart(steps[i], path, scope);
+        current = this.state.steps.get(path);
+      } else if (current.status === 'running' && current.blocks) {
+        this.#advanceBlocks(steps[i], current, scope);
+      }
+      if (current && TERMINAL_STEP_STATUSES.has(current.status)) frontier.settle(i);
+    }
+    return frontier.done;
+  }
+
+  /** The whole-list walk, kept for scopes with a step limit (a parallel group's concurrency). */
+  #walkAll(scope: Scope, steps: readonly StepDefinition[]): boolean {
     let done = true;
     let active = 0;
     if (scope.stepLimit !== undefined) {
@@ -159,24 +217,24 @@ class Pass {
     const limit = blocks.concurrency ?? Number.POSITIVE_INFINITY;
     let active = 0;
     let allDone = true;
-    const scopes: Scope[] = [];
-    for (let i = 0; i < blocks.instances.length; i++) {
-      const instance = blocks.instances[i];
-      const inner = childScope(
-        scope,
-        step.id,
-        current.path,
-        blocks.firstOrdinal + i,
-        instance.blockKey,
-        instance.vars,
-        blocks.stepConcurrency,
+    let cache = roundCaches.get(blocks);
+    if (!cache || cache.parent !== scope) {
+      const built = blocks.instances.map((instance, i) =>
+        childScope(scope, step.id, current.path, blocks.firstOrdinal + i, instance.blockKey, instance.vars, blocks.stepConcurrency),
       );
-      scopes.push(inner);
+      cache = { parent: scope, scopes: built, done: new Uint8Array(built.length) };
+      roundCaches.set(blocks, cache);
+    }
+    const { scopes, done } = cache;
+    for (let i = 0; i < scopes.length; i++) {
+      if (done[i] === 1) continue;
       if (active >= limit) {
         allDone = false;
         continue;
       }
-      if (!this.#walk(inner)) {
+      if (this.#walk(scopes[i])) {
+        done[i] = 1;
+      } else {
         active++;
         allDone = false;
       }
@@ -240,6 +298,7 @@ class Pass {
     const entry = this.wf.entry(step.id);
     const ctx: StartContext<unknown> = {
       step,
+      definition: this.wf.definition,
       config: step.config,
       runId: this.state.id,
       path,

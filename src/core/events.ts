@@ -4,7 +4,7 @@
  * and everything else (projections, tasks) is derived from them.
  */
 import type { JsonValue, SerializedError } from '../errors.ts';
-import type { ApprovalRequest, BlockInstanceSpec } from '../kinds/types.ts';
+import type { ApprovalRequest, BlockInstanceSpec, Usage } from '../kinds/types.ts';
 
 export interface WorkflowRef {
   name: string;
@@ -40,8 +40,10 @@ export type RunEventBody =
   | { type: 'StepFailed'; path: string; attempt: number; error: SerializedError; retryAt?: number }
   | { type: 'StepSkipped'; path: string; reason: string }
   | { type: 'StepCancelled'; path: string; reason: string }
-  | { type: 'StepProgress'; path: string; attempt: number; key: string; value: JsonValue }
+  | { type: 'StepProgress'; path: string; attempt: number; key: string; value: JsonValue; usage?: Usage }
   | { type: 'TimerScheduled'; path: string; fireAt: number }
+  /** A running step asked a human to decide before it can go on (a tool call, a budget raise). */
+  | { type: 'StepSuspended'; path: string; attempt: number; key: string; request: ApprovalRequest }
   | { type: 'ApprovalRequested'; path: string; request: ApprovalRequest }
   | {
       type: 'ApprovalDecided';

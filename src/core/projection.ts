@@ -4,6 +4,7 @@
  * batch of events.
  */
 import type { JsonValue, SerializedError } from '../errors.ts';
+import type { Usage } from '../kinds/types.ts';
 import type { RunEvent } from './events.ts';
 import { type RunState, type RunStatus, runStatusOf, type StepStatus } from './state.ts';
 
@@ -19,6 +20,7 @@ export interface RunRow {
   parentRunId?: string;
   idempotencyKey?: string;
   tenant?: string;
+  usage?: Usage;
   seq: number;
   createdAt: number;
   updatedAt: number;
@@ -38,6 +40,7 @@ export interface StepRow {
   detail?: Record<string, JsonValue>;
   /** What a waiting step waits for; lets stores list pending approvals without reading details. */
   waitingFor?: 'approval' | 'timer' | 'child';
+  usage?: Usage;
   startedAt: number;
   updatedAt: number;
   finishedAt?: number;
@@ -56,6 +59,7 @@ export function runRow(state: RunState): RunRow {
     parentRunId: state.parent?.runId,
     idempotencyKey: state.idempotencyKey,
     tenant: state.tenant,
+    usage: state.usage,
     seq: state.seq,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
@@ -109,6 +113,7 @@ export function changedStepRows(
             : step.childRunId
               ? 'child'
               : 'timer',
+      usage: step.usage,
       startedAt: step.startedAt,
       updatedAt: step.updatedAt,
       finishedAt: step.finishedAt,

@@ -5,6 +5,7 @@
  * `decide` schedules next, or throws a BatonError when the transition is not allowed.
  */
 import { BatonError, type JsonValue, type SerializedError } from '../errors.ts';
+import type { ApprovalRequest, Usage } from '../kinds/types.ts';
 import type { CompiledWorkflow } from './compiled.ts';
 import { decide } from './decide.ts';
 import type { ApprovalDecision, RunEvent, RunEventBody } from './events.ts';
@@ -73,11 +74,12 @@ export function recordProgress(
   key: string,
   value: JsonValue,
   now: number,
+  usage?: Usage,
 ): RunEvent[] | undefined {
   const step = state.steps.get(path);
   if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
   const r = new Recorder(state, now);
-  r.emit({ type: 'StepProgress', path, attempt, key, value });
+  r.emit({ type: 'StepProgress', path, attempt, key, value, ...(usage ? { usage } : {}) });
   return r.events;
 }
 
@@ -162,7 +164,7 @@ export function approvalTimedOut(
     return undefined;
   const r = new Recorder(state, now);
   const policy = step.approval.request.onTimeout;
-  if (policy === 'fail') {
+  if (policy === 'fail' && step.approval.key === undefined) {
     r.emit({
       type: 'StepFailed',
       path,
@@ -175,15 +177,46 @@ export function approvalTimedOut(
     });
   } else {
     const decision: ApprovalDecision = policy === 'approve' ? 'approved' : 'rejected';
+    // A suspended step always resumes, so it can act on the timeout itself.
     r.emit({ type: 'ApprovalDecided', path, decision, by: 'timeout', timedOut: true });
     completeApproval(r, step, decision, true);
   }
   return r.thenDecide(wf);
 }
 
+/** The decision a suspended step reads back through `requestApproval(key)`. */
+export function approvalProgressKey(key: string): string {
+  return `approval:${key}`;
+}
+
+export function suspendStep(
+  state: RunState,
+  path: string,
+  attempt: number,
+  key: string,
+  request: ApprovalRequest,
+  now: number,
+): RunEvent[] | undefined {
+  const step = state.steps.get(path);
+  if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
+  const r = new Recorder(state, now);
+  r.emit({ type: 'StepSuspended', path, attempt, key, request });
+  return r.events;
+}
+
 function completeApproval(r: Recorder, step: StepState, decision: ApprovalDecision, timedOut: boolean): void {
   const approval = step.approval!;
   const recorded = approval.decision!;
+  if (approval.key !== undefined) {
+    // A suspended step resumes with the decision available to it; its checkpoints are kept.
+    const value: Record<string, JsonValue> = { approved: decision === 'approved', decision, timedOut, at: recorded.at };
+    if (recorded.comment !== undefined) value.comment = recorded.comment;
+    if (recorded.by !== undefined) value.by = recorded.by;
+    if (recorded.payload !== undefined) value.payload = recorded.payload;
+    r.emit({ type: 'StepProgress', path: step.path, attempt: step.attempt, key: approvalProgressKey(approval.key), value });
+    r.emit({ type: 'StepScheduled', path: step.path, attempt: step.attempt, input: step.input ?? null, runAt: r.now });
+    return;
+  }
   if (decision === 'rejected' && approval.request.onReject === 'fail') {
     r.emit({
       type: 'StepFailed',

@@ -4,7 +4,7 @@
  * caller that discards a decision must also discard the state it evolved.
  */
 import type { JsonValue, SerializedError } from '../errors.ts';
-import type { ApprovalRequest, BlockInstanceSpec } from '../kinds/types.ts';
+import type { ApprovalRequest, BlockInstanceSpec, Usage } from '../kinds/types.ts';
 import type { ParentRef, RunEvent, RunEventBody, WorkflowRef } from './events.ts';
 
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'failed' | 'cancelled';
@@ -37,6 +37,8 @@ export interface BlockState {
 
 export interface ApprovalState {
   request: ApprovalRequest;
+  /** Set when a running step suspended itself for this decision (ExecuteContext.requestApproval). */
+  key?: string;
   decision?: {
     decision: 'approved' | 'rejected';
     comment?: string;
@@ -64,6 +66,8 @@ export interface StepState {
   blocks?: BlockState;
   /** Results of `memo` checkpoints of the current step instance, by key. */
   progress?: Record<string, JsonValue>;
+  /** Metered consumption (LLM tokens and cost) of all attempts of this step. */
+  usage?: Usage;
   skipReason?: string;
   startedAt: number;
   updatedAt: number;
@@ -86,6 +90,8 @@ export interface RunState {
   cancelRequested: boolean;
   timedOut: boolean;
   outcome?: 'completed' | 'failed' | 'cancelled';
+  /** Metered consumption of the whole run. */
+  usage?: Usage;
   output?: JsonValue;
   error?: SerializedError;
   finishedAt?: number;
@@ -182,6 +188,10 @@ function apply(state: RunState, event: RunEventBody, at: number): void {
     case 'StepProgress': {
       const step = touch(state, event.path, at);
       step.progress = { ...step.progress, [event.key]: event.value };
+      if (event.usage) {
+        step.usage = addUsage(step.usage, event.usage);
+        state.usage = addUsage(state.usage, event.usage);
+      }
       return;
     }
     case 'TimerScheduled': {
@@ -194,6 +204,13 @@ function apply(state: RunState, event: RunEventBody, at: number): void {
       const step = touch(state, event.path, at);
       step.status = 'waiting';
       step.approval = { request: event.request };
+      return;
+    }
+    case 'StepSuspended': {
+      const step = touch(state, event.path, at);
+      step.status = 'waiting';
+      step.attempt = event.attempt;
+      step.approval = { request: event.request, key: event.key };
       return;
     }
     case 'ApprovalDecided': {
@@ -244,10 +261,16 @@ function apply(state: RunState, event: RunEventBody, at: number): void {
       state.timedOut = true;
       return;
     case 'RunRetried':
+      // A new map too: the scheduler's frontiers (frontier.ts) are keyed by it and assume
+      // that steps seen terminal stay so, which a retry undoes.
+      state.steps = new Map(state.steps);
       for (const path of event.paths) {
         const step = state.steps.get(path);
         if (step?.blocks) {
           step.status = 'running';
+          // A new identity: the scheduler's per-round caches (decide.ts) assume a round's
+          // finished instances stay finished, which a retry undoes.
+          step.blocks = { ...step.blocks };
           step.error = undefined;
           step.finishedAt = undefined;
         } else {
@@ -298,4 +321,15 @@ export function runStatusOf(state: RunState): RunStatus {
     if (step.status === 'waiting') waiting = true;
   }
   return waiting ? 'waiting' : 'running';
+}
+
+export function addUsage(total: Usage | undefined, more: Usage): Usage {
+  if (!total) return { ...more };
+  return {
+    calls: total.calls + more.calls,
+    inputTokens: total.inputTokens + more.inputTokens,
+    outputTokens: total.outputTokens + more.outputTokens,
+    cachedInputTokens: total.cachedInputTokens + more.cachedInputTokens,
+    costUsd: Math.round((total.costUsd + more.costUsd) * 1e9) / 1e9,
+  };
 }

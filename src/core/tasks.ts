@@ -66,6 +66,11 @@ export function taskChanges(state: RunState, events: readonly RunEvent[]): TaskC
           changes.insert.push(task(runId, 'approval-timeout', event.path, 0, event.request.timeoutAt));
         }
         break;
+      case 'StepSuspended':
+        if (event.request.timeoutAt !== undefined) {
+          changes.insert.push(task(runId, 'approval-timeout', event.path, 0, event.request.timeoutAt));
+        }
+        break;
       case 'ApprovalDecided':
         changes.remove.push(taskId(runId, 'approval-timeout', event.path));
         break;

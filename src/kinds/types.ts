@@ -7,7 +7,7 @@
  */
 import type { z } from 'zod';
 import type { JsonValue, SerializedError } from '../errors.ts';
-import type { RetryPolicy, StepDefinition } from '../language/model.ts';
+import type { RetryPolicy, StepDefinition, WorkflowDefinition } from '../language/model.ts';
 
 /** Building blocks a kind uses to describe its config, shared so that errors and JSON Schema stay uniform. */
 export interface SchemaKit {
@@ -86,6 +86,8 @@ export interface ApprovalRequest {
 /** What the scheduler gives a kind's pure hooks. Everything here is deterministic. */
 export interface StartContext<C> {
   step: StepDefinition;
+  /** The whole workflow (e.g. to resolve an agent role from its `agents:` section). */
+  definition: WorkflowDefinition;
   config: C;
   runId: string;
   path: string;
@@ -107,6 +109,39 @@ export interface BlocksDoneContext<C> extends StartContext<C> {
   blockStepIds(blockKey: string): string[];
 }
 
+/** Resources one LLM call (or any metered call) consumed; summed per step and per run. */
+export interface Usage {
+  calls: number;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  costUsd: number;
+}
+
+export interface StepApprovalRequest {
+  message: string;
+  payload?: JsonValue;
+  reviewers?: string[];
+  timeoutMs?: number;
+  /** What a timeout decides (default reject). */
+  onTimeout?: 'approve' | 'reject';
+}
+
+export interface StepApprovalDecision {
+  approved: boolean;
+  decision: 'approved' | 'rejected';
+  timedOut: boolean;
+  at: number;
+  comment?: string;
+  by?: string;
+  payload?: JsonValue;
+}
+
+export interface MemoOptions<T> {
+  /** Usage to account for when the value is first recorded (not on replay). */
+  usage?: (value: T) => Usage | undefined;
+}
+
 /** Worker-side context: everything a handler with side effects may use. */
 export interface ExecuteContext {
   runId: string;
@@ -123,7 +158,14 @@ export interface ExecuteContext {
    * Durable checkpoint inside a step: the first execution runs `fn` and records its
    * result in history; a re-execution after a crash returns the recorded value.
    */
-  memo<T extends JsonValue>(key: string, fn: () => Promise<T>): Promise<T>;
+  memo<T extends JsonValue>(key: string, fn: () => Promise<T>, options?: MemoOptions<T>): Promise<T>;
+  /**
+   * Asks a human to decide before the step goes on (a tool call that needs approval, a
+   * budget raise). The first call suspends the step: execution stops, the run waits
+   * durably, and once someone decides the step runs again from the top — `memo`
+   * checkpoints replay — and this call returns the recorded decision.
+   */
+  requestApproval(key: string, request: StepApprovalRequest): Promise<StepApprovalDecision>;
   /** Publishes a transient event (progress, streamed text) on the run's event stream; not recorded. */
   publish(type: string, data: JsonValue): void;
   log(message: string, fields?: Record<string, unknown>): void;
@@ -146,7 +188,7 @@ export interface TaskContext {
   idempotencyKey: string;
   signal: AbortSignal;
   log(message: string, fields?: Record<string, unknown>): void;
-  memo<T extends JsonValue>(key: string, fn: () => Promise<T>): Promise<T>;
+  memo<T extends JsonValue>(key: string, fn: () => Promise<T>, options?: MemoOptions<T>): Promise<T>;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: handlers accept any JSON input shape chosen by the user

@@ -82,7 +82,7 @@ export function workflowJsonSchema(registry: KindRegistry): object {
     },
   }) as JsonSchema;
   const result = renameDefinitions(collapseDuplicateAlternatives(schema) as JsonSchema);
-  return { ...result, title: 'Baton workflow' };
+  return { ...result, patternProperties: { '^x-': {} }, title: 'Baton workflow' };
 }
 
 function describedBy(schema: z.ZodType): string {

@@ -69,7 +69,7 @@ export interface StepDefinition {
   retry: RetryPolicy;
   timeout?: number;
   continueOnError: boolean;
-  /** The value under the kind's key, validated by the kind's schema; nested step lists removed into `blocks`. */
+  /** The value under the kind's key, validated by the kind's schema; nested step lists are moved into `blocks`. */
   config: unknown;
   /** Extra step-level keys that the kind declares (e.g. `input`, or an agent's `prompt`). */
   extras: Record<string, unknown>;

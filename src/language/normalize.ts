@@ -72,7 +72,8 @@ function buildDefinition(
   const raw = document as Record<string, unknown>;
   const known = [...TOP_LEVEL_KEYS, ...SECTION_KEYS];
   for (const key of Object.keys(raw)) {
-    if (known.includes(key)) continue;
+    // `x-…` keys hold YAML anchors for reuse (`x-retry: &retry {…}`), as in Compose files; they are ignored.
+    if (known.includes(key) || key.startsWith('x-')) continue;
     const suggestion = suggest(key, known);
     const allowed = suggestion ? '' : `; top-level keys are ${quoteList(known)}`;
     sink.add([key], `unknown key "${key}"${didYouMean(suggestion)}${allowed}`, { at: 'key', suggestion });

@@ -253,11 +253,30 @@ export class StepChecker {
       const steps = this.parseList(block.steps, blockPath, scope);
       node.definition.blocks.push({ key: block.key, steps });
     }
+    // Nested steps live in `blocks`, normalised; keeping their raw copy in config would make
+    // the hash depend on how they were written (`1m` vs `60000`).
+    if (configOk) node.definition.config = withoutPaths(config, rawBlocks.map((block) => block.path));
   }
 
   #mergeRetry(kind: StepKind<unknown> | undefined, own: Partial<RetryPolicy> | undefined): RetryPolicy {
     return mergeRetry(DEFAULT_RETRY, kind?.defaultRetry, this.defaults.retry, own);
   }
+}
+
+/** A copy of `value` with the values at `paths` removed (copying only along those paths). */
+function withoutPaths(value: unknown, paths: (string | number)[][]): unknown {
+  let result = value;
+  for (const path of paths) if (path.length > 0) result = removeAt(result, path);
+  return result;
+}
+
+function removeAt(value: unknown, path: (string | number)[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const [head, ...rest] = path;
+  const copy: Record<string | number, unknown> = Array.isArray(value) ? [...value] : { ...(value as object) };
+  if (rest.length === 0) delete copy[head];
+  else copy[head] = removeAt(copy[head], rest);
+  return copy;
 }
 
 /** Far beyond any real workflow; keeps a hostile file from exhausting the stack. */

@@ -24,6 +24,7 @@ import type { KindRegistry } from '../kinds/registry.ts';
 import type { TaskHandler } from '../kinds/types.ts';
 import { hashDefinition, loadWorkflowFile, loadWorkflowText, validateRunInputs } from '../language/index.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
+import { shutdownSandbox } from '../sandbox/index.ts';
 import { openStore } from '../store/open.ts';
 import type { PendingApproval, RunFilter, Store } from '../store/types.ts';
 import { type Clock, defaultIdGenerator, type IdGenerator, systemClock } from '../util/clock.ts';
@@ -363,6 +364,7 @@ export class Engine {
   async close(): Promise<void> {
     await this.stopWorker();
     await this.store.close();
+    await shutdownSandbox();
   }
 
   async #startChild(parentRunId: string, path: string): Promise<void> {

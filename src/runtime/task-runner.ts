@@ -6,16 +6,25 @@
 import type { Logger } from 'pino';
 import { childRunIdFor } from '../core/decide.ts';
 import {
+  approvalProgressKey,
   approvalTimedOut,
   childFinished,
   fireTimer,
   recordProgress,
   recordStepResult,
   type StepResult,
+  suspendStep,
   timeOutRun,
 } from '../core/signals.ts';
 import { BatonError, type JsonValue, serializeError } from '../errors.ts';
-import type { ExecuteContext, ExecuteServices } from '../kinds/types.ts';
+import type {
+  ApprovalRequest,
+  ExecuteContext,
+  ExecuteServices,
+  MemoOptions,
+  StepApprovalDecision,
+  StepApprovalRequest,
+} from '../kinds/types.ts';
 import type { ClaimedTask, ClaimOptions, Store } from '../store/types.ts';
 import type { RunManager } from './run-manager.ts';
 import { lease } from './worker.ts';
@@ -74,6 +83,11 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
           }, definition.timeout);
     const progress = { ...step.progress };
     const ctx: ExecuteContext = {
+      requestApproval: async (key, request) => {
+        const recorded = progress[approvalProgressKey(key)];
+        if (recorded !== undefined) return recorded as unknown as StepApprovalDecision;
+        throw new SuspendStep(key, request);
+      },
       runId: task.runId,
       stepId: step.id,
       path: task.path,
@@ -87,12 +101,13 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       publish: (type, data) => deps.publish(task.runId, task.path, type, data),
       log: (message, fields) =>
         log.info({ runId: task.runId, step: task.path, attempt: task.attempt, ...fields }, message),
-      memo: async <T extends JsonValue>(key: string, fn: () => Promise<T>): Promise<T> => {
+      memo: async <T extends JsonValue>(key: string, fn: () => Promise<T>, options?: MemoOptions<T>): Promise<T> => {
         if (Object.hasOwn(progress, key)) return progress[key] as T;
         const value = await fn();
+        const usage = options?.usage?.(value);
         const recorded = await runs.mutate(
           task.runId,
-          (_wf, s, now) => recordProgress(s, task.path, task.attempt, key, value, now),
+          (_wf, s, now) => recordProgress(s, task.path, task.attempt, key, value, now, usage),
           {
             verify: lease(task),
           },
@@ -112,6 +127,26 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       const output = await entry.kind.execute(ctx);
       result = { ok: true, output: output ?? null };
     } catch (error) {
+      if (error instanceof SuspendStep && !signal.aborted) {
+        if (timer) clearTimeout(timer);
+        signal.removeEventListener('abort', onLeaseAbort);
+        const { key, request } = error;
+        const approval: ApprovalRequest = {
+          message: request.message,
+          payload: request.payload,
+          reviewers: request.reviewers ?? [],
+          timeoutAt: request.timeoutMs === undefined ? undefined : runs.clock.now() + request.timeoutMs,
+          onTimeout: request.onTimeout ?? 'reject',
+          onReject: 'continue',
+        };
+        await settle(
+          task,
+          await runs.mutate(task.runId, (_w, s, now) => suspendStep(s, task.path, task.attempt, key, approval, now), {
+            complete: lease(task),
+          }),
+        );
+        return;
+      }
       if (timedOut) {
         result = {
           ok: false,
@@ -192,4 +227,15 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       }
     }
   };
+}
+
+/** Thrown by `requestApproval` to stop the step until a human decides. */
+class SuspendStep extends Error {
+  readonly key: string;
+  readonly request: StepApprovalRequest;
+  constructor(key: string, request: StepApprovalRequest) {
+    super(`step suspended for approval "${key}"`);
+    this.key = key;
+    this.request = request;
+  }
 }

@@ -48,7 +48,7 @@ export function locateSyntaxError(
   if (position.line < 1) return { message, line: 1, column: 1 };
   if (position.line > lines.length) {
     return {
-      message: `unexpected end of script (is a bracket, brace or string left open?): ${message}`,
+      message: `unbalanced brackets: the script ends inside an open (, [ or {, or closes one it never opened (${message})`,
       line: lines.length,
       column: lines[lines.length - 1].length + 1,
     };

@@ -27,7 +27,10 @@ const HANG_GRACE_MS = 2_000;
 let pool: SandboxPool | undefined;
 let maxThreads = Math.max(1, Math.min(4, availableParallelism() - 1));
 
-/** Sets the sandbox's thread count; applies to workers started after the call. */
+/**
+ * Sets how many worker threads run scripts in parallel. Meant for start-up: it replaces the
+ * current pool, and scripts still running in it fail with SANDBOX_FAILURE (retryable).
+ */
 export function configureSandbox(options: SandboxOptions): void {
   if (options.maxThreads !== undefined) {
     if (!Number.isInteger(options.maxThreads) || options.maxThreads < 1) {

@@ -11,8 +11,9 @@ import { ABORT_SLOT, type WorkerReply, type WorkerRequest } from './protocol.ts'
 import { loadQuickJS, onWasmAbort } from './quickjs.ts';
 import { checkSyntaxInVm } from './syntax-check.ts';
 
-if (!parentPort)
+if (!parentPort) {
   throw new BatonError('SANDBOX_FAILURE', 'src/sandbox/worker-main.ts must run as a worker thread');
+}
 const port = parentPort;
 const abortFlags = new Int32Array((workerData as { abortBuffer: SharedArrayBuffer }).abortBuffer);
 let currentJobId = 0;
@@ -42,16 +43,7 @@ port.on('message', (request: WorkerRequest) => {
     // Anything but a BatonError escaped from the WASM glue (a host stack overflow inside WASM,
     // a trap): the module's memory can no longer be trusted.
     if (!(error instanceof BatonError)) vmCorrupted = true;
-    const failure =
-      error instanceof BatonError
-        ? error
-        : new BatonError(
-            'SANDBOX_FAILURE',
-            `sandbox worker failed while running a script: ${String(error)}`,
-            {
-              retryable: true,
-            },
-          );
+    const failure = error instanceof BatonError ? error : workerFailure(error);
     reply = { type: 'done', id: request.id, ok: false, error: serializeError(failure), recycle: vmCorrupted };
   }
   currentJobId = 0;
@@ -59,3 +51,10 @@ port.on('message', (request: WorkerRequest) => {
 });
 
 port.postMessage({ type: 'ready' } satisfies WorkerReply);
+
+function workerFailure(error: unknown): BatonError {
+  return new BatonError('SANDBOX_FAILURE', `sandbox worker failed while running a script: ${String(error)}`, {
+    retryable: true,
+    cause: error,
+  });
+}

@@ -7,6 +7,7 @@ import type { RunEvent } from '../core/events.ts';
 import type { RunRow, StepRow } from '../core/projection.ts';
 import type { RunStatus, StepStatus } from '../core/state.ts';
 import type { TaskKind, TaskSpec } from '../core/tasks.ts';
+import type { Usage } from '../kinds/types.ts';
 import type { StoredDefinition } from './types.ts';
 
 type Row = Record<string, unknown>;
@@ -41,6 +42,7 @@ export function runFromRow(row: Row): RunRow {
     parentRunId: optional(row.parent_run_id),
     idempotencyKey: optional(row.idempotency_key),
     tenant: optional(row.tenant),
+    usage: parse<Usage>(row.usage),
     seq: Number(row.seq),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
@@ -60,6 +62,7 @@ export function stepFromRow(row: Row): StepRow {
     error: parse(row.error),
     detail: parse(row.detail),
     waitingFor: optional(row.waiting_for) as StepRow['waitingFor'],
+    usage: parse<Usage>(row.usage),
     startedAt: Number(row.started_at),
     updatedAt: Number(row.updated_at),
     finishedAt: optionalNumber(row.finished_at),

@@ -7,7 +7,8 @@
  */
 import { Client } from 'pg';
 
-export const POSTGRES_TEST_URL = process.env.BATON_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_TEST_URL =
+  process.env.BATON_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 let counter = 0;
 
@@ -25,7 +26,10 @@ export function postgresUrl(params: Record<string, string> = {}): string {
 }
 
 /** Runs one statement on a short-lived admin connection. */
-export async function adminQuery<R extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<R[]> {
+export async function adminQuery<R extends Record<string, unknown> = Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   const client = new Client({ connectionString: POSTGRES_TEST_URL, connectionTimeoutMillis: 5_000 });
   client.on('error', () => undefined);
   await client.connect();
@@ -69,7 +73,10 @@ export async function postgresSkipReason(): Promise<string | undefined> {
     await adminQuery('SELECT 1');
     return undefined;
   } catch (error) {
-    const cause = (error as { message?: string; code?: string }).message || (error as { code?: string }).code || String(error);
+    const cause =
+      (error as { message?: string; code?: string }).message ||
+      (error as { code?: string }).code ||
+      String(error);
     const where = POSTGRES_TEST_URL.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
     const reason = `PostgreSQL is not reachable at ${where} (${cause}); set BATON_TEST_POSTGRES_URL or start the server`;
     if (process.env.CI === 'true') throw new Error(`${reason}. CI=true, so this is a failure, not a skip.`);

@@ -23,6 +23,9 @@ export function executeContext(options: ExecuteOptions): RecordingContext {
   const memos = new Map<string, JsonValue>();
   return {
     runId: 'run-1',
+    requestApproval: async () => {
+      throw new Error('requestApproval is not available in this harness');
+    },
     stepId: 'subject',
     path: 'subject',
     attempt: 2,

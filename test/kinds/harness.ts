@@ -80,6 +80,14 @@ export function startContext<C>(
   };
   const ctx: StartContext<C> = {
     step,
+    definition: {
+      name: 'harness',
+      version: '1',
+      inputs: {},
+      defaults: { retry: DEFAULT_RETRY },
+      steps: [step],
+      sections: {},
+    },
     config,
     runId: 'run-1',
     path: 'subject',

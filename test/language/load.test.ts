@@ -153,6 +153,24 @@ describe('loading a valid workflow', () => {
     });
   });
 
+  test('top-level x- keys hold YAML anchors and are otherwise ignored', () => {
+    const definition = loadWorkflowText(
+      yaml(
+        'name: anchors',
+        'x-retry: &retry { attempts: 4 }',
+        'steps:',
+        '  - { id: a, task: t, retry: *retry }',
+        '  - { id: b, task: t, retry: *retry }',
+      ),
+      { registry },
+    );
+    assert.deepEqual(
+      definition.steps.map((step) => step.retry.attempts),
+      [4, 4],
+    );
+    assert.deepEqual(definition.sections, {});
+  });
+
   test('`if` accepts ${{ }}, a bare expression and booleans', () => {
     const definition = loadWorkflowText(
       yaml(
@@ -185,7 +203,7 @@ describe('loading a valid workflow', () => {
 });
 
 describe('nested blocks', () => {
-  test('nested step lists become blocks, inherit defaults and keep config as the kind parsed it', () => {
+  test('nested step lists become blocks, inherit defaults and leave the rest of the config as the kind parsed it', () => {
     const definition = loadWorkflowText(
       yaml(
         'name: nested',
@@ -224,11 +242,7 @@ describe('nested blocks', () => {
     assert.equal(deep.id, 'deep');
     assert.equal(deep.retry.attempts, 4);
     assert.equal(deep.timeout, 9000);
-    assert.deepEqual((outer.config as { do: unknown[] }).do[0], {
-      id: 'first',
-      task: 't',
-      input: '${{ item }}',
-    });
+    assert.deepEqual(outer.config, { items: [1, 2] }, 'nested lists live only in blocks');
   });
 });
 

@@ -94,6 +94,10 @@ describe('workflowJsonSchema', () => {
     twoKinds.steps[0].task = 'also';
     assert.equal(validate(twoKinds), false);
 
+    const anchors = parse(example);
+    anchors['x-shared'] = { attempts: 2 };
+    assert.equal(validate(anchors), true, JSON.stringify(validate.errors));
+
     const unknownTop = parse(example);
     unknownTop.tiemout = '5m';
     assert.equal(validate(unknownTop), false);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { runScript, shutdownSandbox } from '../../src/sandbox/index.ts';
+import { MAX_STACK_BYTES, runScript, shutdownSandbox } from '../../src/sandbox/index.ts';
 import { expectBatonError } from './expect-error.ts';
 
 after(() => shutdownSandbox());
@@ -62,6 +62,17 @@ describe('SCRIPT_ERROR', () => {
     );
     assert.equal(error.details.reason, 'stack_overflow');
     assert.match(error.message, /stack limit of 1048576 bytes at line 2/);
+  });
+
+  it('reports a stack overflow cleanly at the largest allowed stack too', async () => {
+    const code = 'function down(n) { return down(n + 1) + 1; }\nreturn down(0);';
+    const error = await expectBatonError(
+      runScript(code, {}, { stackBytes: MAX_STACK_BYTES }),
+      'SCRIPT_ERROR',
+      false,
+    );
+    assert.equal(error.details.reason, 'stack_overflow');
+    assert.equal((await runScript('return 1', {})).value, 1);
   });
 
   it('lets moderately deep recursion succeed within the default stack', async () => {

@@ -41,7 +41,15 @@ describe('checkScriptSyntax', () => {
     if (result.ok) return;
     assert.equal(result.line, 2);
     assert.equal(result.column, 9);
-    assert.match(result.message, /unexpected end of script/);
+    assert.match(result.message, /unbalanced brackets/);
+  });
+
+  it('reports a stray closing brace at the end of the script', async () => {
+    const result = await checkScriptSyntax('return 1 }');
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.line, 1);
+    assert.match(result.message, /unbalanced brackets/);
   });
 
   it('rejects module syntax, which scripts do not support', async () => {

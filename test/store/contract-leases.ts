@@ -26,7 +26,11 @@ async function claimedStep(store: Store, owner: string, leaseMs: number) {
 }
 
 async function history(store: Store) {
-  return { run: await store.getRun('r1'), events: await store.loadEvents('r1'), steps: await store.getSteps('r1') };
+  return {
+    run: await store.getRun('r1'),
+    events: await store.loadEvents('r1'),
+    steps: await store.getSteps('r1'),
+  };
 }
 
 export function leaseContract(makeStore: MakeStore): void {
@@ -51,12 +55,22 @@ export function leaseContract(makeStore: MakeStore): void {
         const [gone] = await store.claimTasks({ owner: 'w1', limit: 1, leaseMs: LONG_LEASE });
         await store.commit({ writes: [], complete: leaseOf(gone) });
         const lost = await store.renewLeases(
-          [leaseOf(task), { ...leaseOf(task), token: task.token + 10 }, { ...leaseOf(task), owner: 'w9' }, leaseOf(gone), { taskId: 'nope', owner: 'w1', token: 1 }],
+          [
+            leaseOf(task),
+            { ...leaseOf(task), token: task.token + 10 },
+            { ...leaseOf(task), owner: 'w9' },
+            leaseOf(gone),
+            { taskId: 'nope', owner: 'w1', token: 1 },
+          ],
           LONG_LEASE,
         );
         assert.deepEqual(lost.sort(), [task.id, task.id, gone.id, 'nope'].sort());
         await sleep(SHORT_LEASE + 150);
-        assert.deepEqual(await store.claimTasks({ owner: 'w2', limit: 10, leaseMs: LONG_LEASE }), [], 'the renewed lease still holds');
+        assert.deepEqual(
+          await store.claimTasks({ owner: 'w2', limit: 10, leaseMs: LONG_LEASE }),
+          [],
+          'the renewed lease still holds',
+        );
         assert.deepEqual(await store.renewLeases([], LONG_LEASE), []);
       }));
 
@@ -65,15 +79,27 @@ export function leaseContract(makeStore: MakeStore): void {
         const { builder, task, at } = await claimedStep(store, 'w1', LONG_LEASE);
         const write = builder.fork().next([completed('work', 'done')], at + 1);
         const before = await history(store);
-        for (const stale of [{ ...leaseOf(task), token: task.token + 1 }, { ...leaseOf(task), owner: 'w2' }, { ...leaseOf(task), taskId: 'nope' }]) {
-          assert.deepEqual(await store.commit({ writes: [write], complete: stale }), { ok: false, reason: 'stale-lease', taskId: stale.taskId });
+        for (const stale of [
+          { ...leaseOf(task), token: task.token + 1 },
+          { ...leaseOf(task), owner: 'w2' },
+          { ...leaseOf(task), taskId: 'nope' },
+        ]) {
+          assert.deepEqual(await store.commit({ writes: [write], complete: stale }), {
+            ok: false,
+            reason: 'stale-lease',
+            taskId: stale.taskId,
+          });
           assert.deepEqual(await history(store), before);
           assert.equal((await store.getTask(task.id))?.owner, 'w1');
         }
         assert.deepEqual(await store.commit({ writes: [write], complete: leaseOf(task) }), { ok: true });
         assert.equal(await store.getTask(task.id), undefined);
         assert.deepEqual((await store.loadEvents('r1')).at(-1)?.type, 'StepCompleted');
-        assert.deepEqual(await store.commit({ writes: [], complete: leaseOf(task) }), { ok: false, reason: 'stale-lease', taskId: task.id });
+        assert.deepEqual(await store.commit({ writes: [], complete: leaseOf(task) }), {
+          ok: false,
+          reason: 'stale-lease',
+          taskId: task.id,
+        });
       }));
 
     test('a stale lease is reported even when the write also conflicts', () =>
@@ -81,9 +107,15 @@ export function leaseContract(makeStore: MakeStore): void {
         const { builder, task, at } = await claimedStep(store, 'w1', LONG_LEASE);
         const [staleA, staleB] = [builder.fork(), builder.fork()];
         await store.commit({ writes: [builder.next([{ type: 'RunPaused' }], at)] });
-        const result = await store.commit({ writes: [staleA.next([completed('work', 1)], at)], complete: { ...leaseOf(task), token: 0 } });
+        const result = await store.commit({
+          writes: [staleA.next([completed('work', 1)], at)],
+          complete: { ...leaseOf(task), token: 0 },
+        });
         assert.deepEqual(result, { ok: false, reason: 'stale-lease', taskId: task.id });
-        const conflict = await store.commit({ writes: [staleB.next([completed('work', 1)], at)], complete: leaseOf(task) });
+        const conflict = await store.commit({
+          writes: [staleB.next([completed('work', 1)], at)],
+          complete: leaseOf(task),
+        });
         assert.deepEqual(conflict, { ok: false, reason: 'conflict', runId: 'r1' });
         assert.ok(await store.getTask(task.id), 'a conflicting commit does not complete the task');
       }));
@@ -91,13 +123,18 @@ export function leaseContract(makeStore: MakeStore): void {
     test('verify requires the lease without completing the task', () =>
       withStore(makeStore, async (store) => {
         const { builder, task, at } = await claimedStep(store, 'w1', LONG_LEASE);
-        const progress = builder.fork().next([{ type: 'StepProgress', path: 'work', attempt: 1, key: 'page', value: 3 }], at);
+        const progress = builder
+          .fork()
+          .next([{ type: 'StepProgress', path: 'work', attempt: 1, key: 'page', value: 3 }], at);
         const before = await history(store);
-        assert.deepEqual(await store.commit({ writes: [progress], verify: { ...leaseOf(task), token: task.token + 1 } }), {
-          ok: false,
-          reason: 'stale-lease',
-          taskId: task.id,
-        });
+        assert.deepEqual(
+          await store.commit({ writes: [progress], verify: { ...leaseOf(task), token: task.token + 1 } }),
+          {
+            ok: false,
+            reason: 'stale-lease',
+            taskId: task.id,
+          },
+        );
         assert.deepEqual(await history(store), before);
         assert.deepEqual(await store.commit({ writes: [progress], verify: leaseOf(task) }), { ok: true });
         const kept = await store.getTask(task.id);
@@ -116,7 +153,11 @@ export function leaseContract(makeStore: MakeStore): void {
         const [again] = await store.claimTasks({ owner: 'w2', limit: 1, leaseMs: LONG_LEASE });
         assert.equal(again?.id, task.id);
         assert.ok(again.token > task.token);
-        assert.deepEqual(await store.commit({ writes: [], complete: leaseOf(task) }), { ok: false, reason: 'stale-lease', taskId: task.id });
+        assert.deepEqual(await store.commit({ writes: [], complete: leaseOf(task) }), {
+          ok: false,
+          reason: 'stale-lease',
+          taskId: task.id,
+        });
       }));
   });
 }

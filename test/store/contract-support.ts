@@ -14,7 +14,10 @@ export interface StoreHandle {
 export type MakeStore = () => Promise<StoreHandle>;
 
 /** Runs `work` against a fresh store and always cleans up. */
-export async function withStore(makeStore: MakeStore, work: (store: Store, handle: StoreHandle) => Promise<void>): Promise<void> {
+export async function withStore(
+  makeStore: MakeStore,
+  work: (store: Store, handle: StoreHandle) => Promise<void>,
+): Promise<void> {
   const handle = await makeStore();
   try {
     await work(handle.store, handle);

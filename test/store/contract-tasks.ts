@@ -21,7 +21,10 @@ export function taskContract(makeStore: MakeStore): void {
     test('only due tasks are claimed, with owner, token and lease expiry', () =>
       withStore(makeStore, async (store) => {
         const at = await store.now();
-        const { builder, write } = RunBuilder.start('r1', { at }, [scheduled('due', at - 10), scheduled('later', at + LONG_LEASE)]);
+        const { builder, write } = RunBuilder.start('r1', { at }, [
+          scheduled('due', at - 10),
+          scheduled('later', at + LONG_LEASE),
+        ]);
         await store.commit({ writes: [write] });
         const before = await store.now();
         const claimed = await store.claimTasks({ owner: 'w1', limit: 10, leaseMs: 5_000 });
@@ -30,14 +33,25 @@ export function taskContract(makeStore: MakeStore): void {
         const [task] = claimed;
         assert.equal(task.owner, 'w1');
         assert.ok(task.token > 0);
-        assert.ok(task.leaseExpiresAt >= before + 5_000 && task.leaseExpiresAt <= after + 5_000, `lease expires at ${task.leaseExpiresAt}`);
-        assert.deepEqual({ ...task, owner: undefined, token: undefined, leaseExpiresAt: undefined }, {
-          ...write.tasks.insert.find((t) => t.path === 'due'),
-          owner: undefined,
-          token: undefined,
-          leaseExpiresAt: undefined,
+        assert.ok(
+          task.leaseExpiresAt >= before + 5_000 && task.leaseExpiresAt <= after + 5_000,
+          `lease expires at ${task.leaseExpiresAt}`,
+        );
+        assert.deepEqual(
+          { ...task, owner: undefined, token: undefined, leaseExpiresAt: undefined },
+          {
+            ...write.tasks.insert.find((t) => t.path === 'due'),
+            owner: undefined,
+            token: undefined,
+            leaseExpiresAt: undefined,
+          },
+        );
+        assert.deepEqual(await store.getTask(task.id), {
+          ...write.tasks.insert[0],
+          owner: 'w1',
+          token: task.token,
+          held: false,
         });
-        assert.deepEqual(await store.getTask(task.id), { ...write.tasks.insert[0], owner: 'w1', token: task.token, held: false });
       }));
 
     test('claims respect the limit, then priority, then due time', () =>
@@ -50,7 +64,8 @@ export function taskContract(makeStore: MakeStore): void {
           scheduled('mid', at - 400),
         ]);
         await store.commit({ writes: [withPriorities(write, { 'new-high': 5, 'old-high': 5, mid: 1 })] });
-        const paths = async (limit: number) => (await store.claimTasks({ owner: 'w', limit, leaseMs: LONG_LEASE })).map((t) => t.path).sort();
+        const paths = async (limit: number) =>
+          (await store.claimTasks({ owner: 'w', limit, leaseMs: LONG_LEASE })).map((t) => t.path).sort();
         assert.deepEqual(await paths(1), ['old-high']);
         assert.deepEqual(await paths(2), ['mid', 'new-high']);
         assert.deepEqual(await paths(3), ['old-low']);
@@ -66,12 +81,37 @@ export function taskContract(makeStore: MakeStore): void {
           { type: 'TimerScheduled', path: 'nap', fireAt: at - 1 },
         ]);
         await store.commit({ writes: [write] });
-        const gpu = await store.claimTasks({ owner: 'w', limit: 10, leaseMs: LONG_LEASE, queues: ['gpu', 'unused'] });
-        assert.deepEqual(gpu.map((t) => [t.path, t.queue]), [['gpu-step', 'gpu']]);
-        const timers = await store.claimTasks({ owner: 'w', limit: 10, leaseMs: LONG_LEASE, kinds: ['timer'] });
-        assert.deepEqual(timers.map((t) => [t.path, t.kind]), [['nap', 'timer']]);
-        const rest = await store.claimTasks({ owner: 'w', limit: 10, leaseMs: LONG_LEASE, queues: [], kinds: [] });
-        assert.deepEqual(rest.map((t) => t.path), ['plain-step']);
+        const gpu = await store.claimTasks({
+          owner: 'w',
+          limit: 10,
+          leaseMs: LONG_LEASE,
+          queues: ['gpu', 'unused'],
+        });
+        assert.deepEqual(
+          gpu.map((t) => [t.path, t.queue]),
+          [['gpu-step', 'gpu']],
+        );
+        const timers = await store.claimTasks({
+          owner: 'w',
+          limit: 10,
+          leaseMs: LONG_LEASE,
+          kinds: ['timer'],
+        });
+        assert.deepEqual(
+          timers.map((t) => [t.path, t.kind]),
+          [['nap', 'timer']],
+        );
+        const rest = await store.claimTasks({
+          owner: 'w',
+          limit: 10,
+          leaseMs: LONG_LEASE,
+          queues: [],
+          kinds: [],
+        });
+        assert.deepEqual(
+          rest.map((t) => t.path),
+          ['plain-step'],
+        );
       }));
 
     test('re-inserting a task that exists leaves it and its lease alone', () =>
@@ -92,7 +132,10 @@ export function taskContract(makeStore: MakeStore): void {
     test('a paused run holds its step tasks (also those scheduled while paused) until resumed', () =>
       withStore(makeStore, async (store) => {
         const at = await store.now();
-        const { builder, write } = RunBuilder.start('r1', { at }, [scheduled('a', at - 1), { type: 'TimerScheduled', path: 'nap', fireAt: at - 1 }]);
+        const { builder, write } = RunBuilder.start('r1', { at }, [
+          scheduled('a', at - 1),
+          { type: 'TimerScheduled', path: 'nap', fireAt: at - 1 },
+        ]);
         await store.commit({ writes: [write] });
         await store.commit({ writes: [builder.next([{ type: 'RunPaused', by: 'ops' }], at)] });
         assert.equal((await store.getRun('r1'))?.status, 'paused');
@@ -103,7 +146,10 @@ export function taskContract(makeStore: MakeStore): void {
         assert.equal((await store.getTask(builder.taskId('step', 'b', 1)))?.held, true);
         assert.equal((await store.getTask(builder.taskId('timer', 'nap')))?.held, false);
         const whilePaused = await store.claimTasks({ owner: 'w', limit: 10, leaseMs: LONG_LEASE });
-        assert.deepEqual(whilePaused.map((t) => t.kind), ['timer']);
+        assert.deepEqual(
+          whilePaused.map((t) => t.kind),
+          ['timer'],
+        );
         await store.commit({ writes: [builder.next([{ type: 'RunResumed', by: 'ops' }], at)] });
         const resumed = await store.claimTasks({ owner: 'w', limit: 10, leaseMs: LONG_LEASE });
         assert.deepEqual(resumed.map((t) => t.path).sort(), ['a', 'b']);
@@ -113,7 +159,9 @@ export function taskContract(makeStore: MakeStore): void {
     test('tasks made obsolete are removed, and an outcome removes all of the run but not its parent notice', () =>
       withStore(makeStore, async (store) => {
         const at = await store.now();
-        const parent = RunBuilder.start('parent', { at }, [{ type: 'TimerScheduled', path: 'p-nap', fireAt: at + 50_000 }]);
+        const parent = RunBuilder.start('parent', { at }, [
+          { type: 'TimerScheduled', path: 'p-nap', fireAt: at + 50_000 },
+        ]);
         await store.commit({ writes: [parent.write] });
         const child = RunBuilder.start('child', { at, parent: { runId: 'parent', path: 'sub' } }, [
           scheduled('a', at - 1),
@@ -122,7 +170,10 @@ export function taskContract(makeStore: MakeStore): void {
         ]);
         await store.commit({ writes: [child.write] });
         const cancel = child.builder.next([{ type: 'StepCancelled', path: 'b', reason: 'not needed' }], at);
-        assert.deepEqual(cancel.tasks.remove, [child.builder.taskId('step', 'b', 1), child.builder.taskId('timer', 'b')]);
+        assert.deepEqual(cancel.tasks.remove, [
+          child.builder.taskId('step', 'b', 1),
+          child.builder.taskId('timer', 'b'),
+        ]);
         await store.commit({ writes: [cancel] });
         assert.equal(await store.getTask(child.builder.taskId('step', 'b', 1)), undefined);
         assert.ok(await store.getTask(child.builder.taskId('step', 'a', 1)));
@@ -152,7 +203,10 @@ export function taskContract(makeStore: MakeStore): void {
         await store.commit({ writes: [builder.next([{ type: 'RunPaused' }], at)] });
         assert.equal(await store.nextWakeup(), at + 5_000);
         await store.commit({ writes: [builder.next([{ type: 'RunResumed' }], at)] });
-        await store.commit({ writes: [], complete: { taskId: claimed.id, owner: 'w', token: claimed.token } });
+        await store.commit({
+          writes: [],
+          complete: { taskId: claimed.id, owner: 'w', token: claimed.token },
+        });
         assert.equal(await store.nextWakeup(), at + 1_000);
       }));
   });
@@ -177,7 +231,10 @@ export function taskContract(makeStore: MakeStore): void {
             if (tasks.length === 0) return;
             for (const task of tasks) {
               claims.set(task.id, [...(claims.get(task.id) ?? []), owner]);
-              assert.deepEqual(await claimer.commit({ writes: [], complete: { taskId: task.id, owner, token: task.token } }), { ok: true });
+              assert.deepEqual(
+                await claimer.commit({ writes: [], complete: { taskId: task.id, owner, token: task.token } }),
+                { ok: true },
+              );
             }
           }
         };

@@ -44,7 +44,10 @@ describe('PostgreSQL commits', { skip }, () => {
         two.commit({ writes: [rival.next([completed('a', 'two')], at)] }),
       ]);
       assert.deepEqual(results.map((r) => r.ok).sort(), [false, true], JSON.stringify(results));
-      assert.deepEqual(results.find((r) => !r.ok), { ok: false, reason: 'conflict', runId: `r${i}` });
+      assert.deepEqual(
+        results.find((r) => !r.ok),
+        { ok: false, reason: 'conflict', runId: `r${i}` },
+      );
       assert.equal((await one.loadEvents(`r${i}`)).length, 3);
     }
   });
@@ -54,7 +57,10 @@ describe('PostgreSQL commits', { skip }, () => {
     const at = await one.now();
     for (let i = 0; i < 20; i++) {
       const id = `race${i}`;
-      const { builder, write } = RunBuilder.start(id, { at }, [scheduled('a', at - 1), scheduled('b', at - 1)]);
+      const { builder, write } = RunBuilder.start(id, { at }, [
+        scheduled('a', at - 1),
+        scheduled('b', at - 1),
+      ]);
       await one.commit({ writes: [write] });
       const claimed = await one.claimTasks({ owner: 'w', limit: 2, leaseMs: 60_000 });
       const a = claimed.find((t) => t.path === 'a')!;
@@ -64,7 +70,15 @@ describe('PostgreSQL commits', { skip }, () => {
       const [completion, outcome] = await Promise.all([
         one.commit({ writes: [builder.next([completed('a', 1)], at)], complete: leaseOf(a) }),
         two.commit({
-          writes: [failing.next([completed('b', 2), { type: 'RunFailed', error: { code: 'X', message: 'x', retryable: false } }], at)],
+          writes: [
+            failing.next(
+              [
+                completed('b', 2),
+                { type: 'RunFailed', error: { code: 'X', message: 'x', retryable: false } },
+              ],
+              at,
+            ),
+          ],
           complete: leaseOf(b),
         }),
       ]);

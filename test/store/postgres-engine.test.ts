@@ -58,13 +58,19 @@ describe('engine on PostgreSQL', { skip }, () => {
           ['RunCompleted', undefined],
         ],
       );
-      assert.deepEqual(history.map((e) => e.seq), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        history.map((e) => e.seq),
+        [1, 2, 3, 4, 5],
+      );
       const run = await engine.getRun(handle.id);
       assert.equal(run.status, 'completed');
-      assert.deepEqual(run.steps.map((s) => [s.path, s.status]), [
-        ['hello', 'completed'],
-        ['shout', 'completed'],
-      ]);
+      assert.deepEqual(
+        run.steps.map((s) => [s.path, s.status]),
+        [
+          ['hello', 'completed'],
+          ['shout', 'completed'],
+        ],
+      );
       assert.equal(await engine.store.nextWakeup(), undefined, 'no task is left behind');
       const again = await engine.start('greet', { name: 'Ada' }, { idempotencyKey: 'once' });
       const dup = await engine.start('greet', { name: 'Bob' }, { idempotencyKey: 'once' });
@@ -84,7 +90,10 @@ describe('engine on PostgreSQL', { skip }, () => {
       await api.register(WORKFLOW);
       const handle = await api.start('greet', { name: 'Grace' });
       assert.deepEqual(await handle.result({ timeoutMs: 10_000 }), { loud: 'hi Grace!' });
-      assert.deepEqual((await api.listRuns({ status: ['completed'] })).map((r) => r.id), [handle.id]);
+      assert.deepEqual(
+        (await api.listRuns({ status: ['completed'] })).map((r) => r.id),
+        [handle.id],
+      );
     } finally {
       await api.close();
       await worker.close();

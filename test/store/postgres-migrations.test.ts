@@ -7,7 +7,14 @@ import { postgresSettings } from '../../src/store/postgres/config.ts';
 import { POSTGRES_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import '../../src/store/postgres/register.ts';
-import { adminQuery, dropSchema, freshSchema, postgresSkipReason, postgresUrl, uniqueSchemaName } from '../helpers/postgres.ts';
+import {
+  adminQuery,
+  dropSchema,
+  freshSchema,
+  postgresSkipReason,
+  postgresUrl,
+  uniqueSchemaName,
+} from '../helpers/postgres.ts';
 
 const skip = await postgresSkipReason();
 const schemas: string[] = [];
@@ -27,7 +34,9 @@ describe('PostgreSQL migrations', { skip }, () => {
     const stores = Array.from({ length: 5 }, () => new PostgresStore({ url }));
     try {
       await Promise.all(stores.map((store) => store.init()));
-      const rows = await adminQuery<{ version: number; name: string }>(`SELECT version, name FROM "${schema}".baton_migrations ORDER BY version`);
+      const rows = await adminQuery<{ version: number; name: string }>(
+        `SELECT version, name FROM "${schema}".baton_migrations ORDER BY version`,
+      );
       assert.deepEqual(
         rows.map((row) => [row.version, row.name]),
         POSTGRES_MIGRATIONS.map((m) => [m.version, m.name]),
@@ -54,7 +63,10 @@ describe('PostgreSQL migrations', { skip }, () => {
     try {
       await store.init();
       assert.equal(store.schema, schema);
-      assert.equal((await adminQuery(`SELECT count(*)::int AS n FROM "${schema}".baton_migrations`))[0].n, POSTGRES_MIGRATIONS.length);
+      assert.equal(
+        (await adminQuery(`SELECT count(*)::int AS n FROM "${schema}".baton_migrations`))[0].n,
+        POSTGRES_MIGRATIONS.length,
+      );
     } finally {
       await store.close();
     }
@@ -65,10 +77,16 @@ describe('PostgreSQL migrations', { skip }, () => {
     const first = new PostgresStore({ url });
     await first.init();
     await first.close();
-    await adminQuery(`INSERT INTO "${schema}".baton_migrations (version, name) VALUES (999, 'from the future')`);
+    await adminQuery(
+      `INSERT INTO "${schema}".baton_migrations (version, name) VALUES (999, 'from the future')`,
+    );
     const store = new PostgresStore({ url });
     try {
-      await assert.rejects(store.init(), (error: unknown) => error instanceof BatonError && error.code === 'STORE_SCHEMA_TOO_NEW' && !error.retryable);
+      await assert.rejects(
+        store.init(),
+        (error: unknown) =>
+          error instanceof BatonError && error.code === 'STORE_SCHEMA_TOO_NEW' && !error.retryable,
+      );
     } finally {
       await store.close();
     }
@@ -95,8 +113,13 @@ describe('PostgreSQL migrations', { skip }, () => {
     try {
       await store.init();
       assert.equal(store.poolSize, 2);
-      await Promise.all(Array.from({ length: 20 }, () => store.claimTasks({ owner: 'w', limit: 5, leaseMs: 1000 })));
-      const [{ n }] = await adminQuery<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [appName]);
+      await Promise.all(
+        Array.from({ length: 20 }, () => store.claimTasks({ owner: 'w', limit: 5, leaseMs: 1000 })),
+      );
+      const [{ n }] = await adminQuery<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [appName],
+      );
       assert.ok(n >= 1 && n <= 2, `${n} connections open`);
     } finally {
       await store.close();
@@ -106,12 +129,17 @@ describe('PostgreSQL migrations', { skip }, () => {
 
 describe('PostgreSQL connection settings', () => {
   test('schema and poolSize come from the URL and never reach the driver', () => {
-    const settings = postgresSettings({ url: 'postgres://u:secret@db.internal:6543/app?schema=tenant_a&poolSize=25&sslmode=require' });
+    const settings = postgresSettings({
+      url: 'postgres://u:secret@db.internal:6543/app?schema=tenant_a&poolSize=25&sslmode=require',
+    });
     assert.equal(settings.schema, 'tenant_a');
     assert.equal(settings.poolSize, 25);
     assert.equal(settings.connectionString, 'postgres://u:secret@db.internal:6543/app?sslmode=require');
     assert.equal(postgresSettings({ url: 'postgresql://localhost/app' }).schema, 'public');
-    assert.equal(postgresSettings({ url: 'postgres://localhost/app?schema=a', schema: 'b', poolSize: 3 }).schema, 'b');
+    assert.equal(
+      postgresSettings({ url: 'postgres://localhost/app?schema=a', schema: 'b', poolSize: 3 }).schema,
+      'b',
+    );
   });
 
   test('unsafe schema names, bad pool sizes and other protocols are refused with INVALID_STORE_URL', () => {
@@ -125,7 +153,10 @@ describe('PostgreSQL connection settings', () => {
     ]) {
       assert.throws(
         () => postgresSettings({ url }),
-        (error: unknown) => error instanceof BatonError && error.code === 'INVALID_STORE_URL' && !String(error.message).includes('secret'),
+        (error: unknown) =>
+          error instanceof BatonError &&
+          error.code === 'INVALID_STORE_URL' &&
+          !String(error.message).includes('secret'),
         url,
       );
     }

@@ -36,12 +36,17 @@ describe('PostgreSQL task notifications', { skip }, () => {
     const { store, notices } = await listeningStore('notify');
     try {
       const at = await store.now();
-      const { builder, write } = RunBuilder.start('r1', { at }, [scheduled('a', at + 500, { queue: 'gpu' }), scheduled('b', at + 100)]);
+      const { builder, write } = RunBuilder.start('r1', { at }, [
+        scheduled('a', at + 500, { queue: 'gpu' }),
+        scheduled('b', at + 100),
+      ]);
       await store.commit({ writes: [write] });
       await waitFor(notices, 1);
       assert.equal(notices[0].runAt, at + 100);
       assert.deepEqual(notices[0].queues?.sort(), ['default', 'gpu']);
-      await store.commit({ writes: [builder.next([{ type: 'StepProgress', path: 'a', attempt: 1, key: 'k', value: 1 }], at)] });
+      await store.commit({
+        writes: [builder.next([{ type: 'StepProgress', path: 'a', attempt: 1, key: 'k', value: 1 }], at)],
+      });
       const stale = builder.fork();
       await store.commit({ writes: [builder.next([completed('a', 1)], at)] });
       assert.equal((await store.commit({ writes: [stale.next([scheduled('c', at)], at)] })).ok, false);

@@ -23,12 +23,18 @@ function isUnavailable(error: unknown): boolean {
 }
 
 async function terminate(applicationName: string): Promise<number> {
-  const rows = await adminQuery('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+  const rows = await adminQuery(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+    [applicationName],
+  );
   return rows.length;
 }
 
 async function connectionCount(applicationName: string): Promise<number> {
-  const [{ n }] = await adminQuery<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
+  const [{ n }] = await adminQuery<{ n: number }>(
+    'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+    [applicationName],
+  );
   return n;
 }
 
@@ -43,11 +49,17 @@ async function freePort(): Promise<number> {
 describe('PostgreSQL store robustness', () => {
   test('an unreachable server gives retryable STORE_UNAVAILABLE errors', async () => {
     const port = await freePort();
-    const store = new PostgresStore({ url: `postgres://postgres@127.0.0.1:${port}/test?schema=nowhere`, connectionTimeoutMs: 2_000 });
+    const store = new PostgresStore({
+      url: `postgres://postgres@127.0.0.1:${port}/test?schema=nowhere`,
+      connectionTimeoutMs: 2_000,
+    });
     try {
       await assert.rejects(store.init(), isUnavailable);
       await assert.rejects(store.getRun('r1'), isUnavailable);
-      await assert.rejects(store.commit({ writes: [RunBuilder.start('r1', { at: 1 }).write] }), isUnavailable);
+      await assert.rejects(
+        store.commit({ writes: [RunBuilder.start('r1', { at: 1 }).write] }),
+        isUnavailable,
+      );
     } finally {
       await store.close();
     }
@@ -64,7 +76,10 @@ describe('PostgreSQL store robustness', () => {
       await Promise.all([store.now(), store.now(), store.now()]);
       assert.ok((await terminate(appName)) > 0);
       await sleep(100);
-      assert.ok(background.length > 0 && background.every(isUnavailable), 'the pool reported the dropped connections');
+      assert.ok(
+        background.length > 0 && background.every(isUnavailable),
+        'the pool reported the dropped connections',
+      );
       assert.deepEqual(await store.listRuns(), []);
       assert.ok((await store.now()) > 0);
     } finally {
@@ -72,7 +87,9 @@ describe('PostgreSQL store robustness', () => {
     }
   });
 
-  test('commits interrupted by killed connections fail retryably and never leave partial writes', { skip }, async () => {
+  test('commits interrupted by killed connections fail retryably and never leave partial writes', {
+    skip,
+  }, async () => {
     const appName = `baton-kill-${process.pid}`;
     const { url, schema } = freshSchema('kill', { application_name: appName });
     schemas.push(schema);
@@ -118,7 +135,11 @@ describe('PostgreSQL store robustness', () => {
         const tasks = await Promise.all(['a', 'b'].map((path) => store.getTask(`${id}|step|${path}|1`)));
         const present = [run !== undefined, events.length === 3, steps.length === 2, tasks.every(Boolean)];
         if (outcome === 'ok') assert.deepEqual(present, [true, true, true, true], id);
-        else assert.ok(present.every((p) => p === present[0]) && (present[0] || events.length === 0), `${id} is partial: ${present}`);
+        else
+          assert.ok(
+            present.every((p) => p === present[0]) && (present[0] || events.length === 0),
+            `${id} is partial: ${present}`,
+          );
       }
     } finally {
       await store.close();
@@ -139,5 +160,10 @@ describe('PostgreSQL store robustness', () => {
     for (let i = 0; i < 50 && (await connectionCount(appName)) > 0; i++) await sleep(20);
     assert.equal(await connectionCount(appName), 0);
     await store.close();
+    await assert.rejects(
+      store.getRun('r1'),
+      (error: unknown) => error instanceof BatonError && error.code === 'STORE_CLOSED',
+    );
+    await assert.rejects(store.commit({ writes: [RunBuilder.start('r1', { at: 1 }).write] }), /after close/);
   });
 });

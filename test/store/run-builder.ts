@@ -9,8 +9,8 @@ import { changedStepRows, runRow } from '../../src/core/projection.ts';
 import { evolve, newRunState, type RunState } from '../../src/core/state.ts';
 import { type TaskKind, taskChanges, taskId } from '../../src/core/tasks.ts';
 import type { JsonValue } from '../../src/errors.ts';
-import type { StoredDefinition, RunWrite } from '../../src/store/types.ts';
 import type { WorkflowDefinition } from '../../src/language/model.ts';
+import type { RunWrite, StoredDefinition } from '../../src/store/types.ts';
 
 export interface StartOptions {
   at: number;
@@ -33,7 +33,11 @@ export class RunBuilder {
   }
 
   /** The creating write: RunStarted plus `then`, committed with expectedSeq 0. */
-  static start(id: string, options: StartOptions, then: RunEventBody[] = []): { builder: RunBuilder; write: RunWrite } {
+  static start(
+    id: string,
+    options: StartOptions,
+    then: RunEventBody[] = [],
+  ): { builder: RunBuilder; write: RunWrite } {
     const workflow = options.workflow ?? 'wf';
     const started: Extract<RunEvent, { type: 'RunStarted' }> = {
       type: 'RunStarted',
@@ -88,8 +92,19 @@ export class RunBuilder {
 }
 
 /** Step `path` scheduled (a claimable step task due at `runAt`). */
-export function scheduled(path: string, runAt: number, options: { attempt?: number; queue?: string; input?: JsonValue } = {}): RunEventBody {
-  return { type: 'StepScheduled', path, attempt: options.attempt ?? 1, input: options.input ?? null, runAt, queue: options.queue };
+export function scheduled(
+  path: string,
+  runAt: number,
+  options: { attempt?: number; queue?: string; input?: JsonValue } = {},
+): RunEventBody {
+  return {
+    type: 'StepScheduled',
+    path,
+    attempt: options.attempt ?? 1,
+    input: options.input ?? null,
+    runAt,
+    queue: options.queue,
+  };
 }
 
 export function completed(path: string, output: JsonValue, attempt = 1): RunEventBody {
@@ -97,18 +112,44 @@ export function completed(path: string, output: JsonValue, attempt = 1): RunEven
 }
 
 export function approvalRequested(path: string, message: string, timeoutAt?: number): RunEventBody {
-  return { type: 'ApprovalRequested', path, request: { message, reviewers: ['ops'], timeoutAt, onTimeout: 'reject', onReject: 'fail' } };
+  return {
+    type: 'ApprovalRequested',
+    path,
+    request: { message, reviewers: ['ops'], timeoutAt, onTimeout: 'reject', onReject: 'fail' },
+  };
 }
 
-export function definition(name: string, version: string, marker: string, createdAt: number): StoredDefinition {
+export function definition(
+  name: string,
+  version: string,
+  marker: string,
+  createdAt: number,
+): StoredDefinition {
   const def: WorkflowDefinition = {
     name,
     version,
     description: marker,
     inputs: {},
-    defaults: { retry: { attempts: 1, backoff: 'fixed', delay: 0, maxDelay: 0, factor: 1, jitter: 'none', nonRetryable: [] } },
+    defaults: {
+      retry: {
+        attempts: 1,
+        backoff: 'fixed',
+        delay: 0,
+        maxDelay: 0,
+        factor: 1,
+        jitter: 'none',
+        nonRetryable: [],
+      },
+    },
     steps: [],
     sections: {},
   };
-  return { hash: `${name}-${version}-${marker}`, name, version, definition: def, source: `name: ${name}\n# ${marker}\n`, createdAt };
+  return {
+    hash: `${name}-${version}-${marker}`,
+    name,
+    version,
+    definition: def,
+    source: `name: ${name}\n# ${marker}\n`,
+    createdAt,
+  };
 }

@@ -1,31 +1,44 @@
-/** The Store contract against the SQLite store: a file in a temp directory, and ':memory:'. */
+/**
+ * The Store contract against the SQLite store: a file in a temp directory, and ':memory:'.
+ * SQLite does not store RunRow/StepRow `usage` yet (no column), so that test is a todo.
+ */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { runStoreContract } from './contract.ts';
+import { type ContractOptions, runStoreContract } from './contract.ts';
 
-runStoreContract('sqlite file', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'baton-store-'));
-  const path = join(dir, 'baton.db');
-  const store = new SqliteStore({ path });
-  await store.init();
-  return {
-    store,
-    connect: async () => {
-      const other = new SqliteStore({ path });
-      await other.init();
-      return other;
-    },
-    cleanup: async () => {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+const SQLITE_GAPS: ContractOptions = { persistsUsage: false };
 
-runStoreContract('sqlite :memory:', async () => {
-  const store = new SqliteStore({ path: ':memory:' });
-  await store.init();
-  return { store, cleanup: () => store.close() };
-});
+runStoreContract(
+  'sqlite file',
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'baton-store-'));
+    const path = join(dir, 'baton.db');
+    const store = new SqliteStore({ path });
+    await store.init();
+    return {
+      store,
+      connect: async () => {
+        const other = new SqliteStore({ path });
+        await other.init();
+        return other;
+      },
+      cleanup: async () => {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  SQLITE_GAPS,
+);
+
+runStoreContract(
+  'sqlite :memory:',
+  async () => {
+    const store = new SqliteStore({ path: ':memory:' });
+    await store.init();
+    return { store, cleanup: () => store.close() };
+  },
+  SQLITE_GAPS,
+);

@@ -6,7 +6,8 @@
  */
 import type { ClientBase } from 'pg';
 import type { StepRow } from '../../core/projection.ts';
-import type { CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
+import type { TaskSpec } from '../../core/tasks.ts';
+import type { ClaimedTask, ClaimOptions, CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
 import { isRaceLost, sqlState, UNIQUE_VIOLATION } from './errors.ts';
 import { jsonbText, jsonText } from './json-values.ts';
 import type { Statements } from './sql.ts';
@@ -21,7 +22,12 @@ class Rejected {
   }
 }
 
-export async function commitTransaction(client: ClientBase, sql: Statements, schema: string, request: CommitRequest): Promise<CommitResult> {
+export async function commitTransaction(
+  client: ClientBase,
+  sql: Statements,
+  schema: string,
+  request: CommitRequest,
+): Promise<CommitResult> {
   const lease = request.complete ?? request.verify;
   await client.query('BEGIN');
   try {
@@ -29,7 +35,8 @@ export async function commitTransaction(client: ClientBase, sql: Statements, sch
       const failure = await writeRun(client, sql, write);
       if (failure) {
         // The lease verdict wins over a conflict, as if the lease had been checked first.
-        if (lease && !(await leaseHeld(client, sql, lease))) throw new Rejected({ ok: false, reason: 'stale-lease', taskId: lease.taskId });
+        if (lease && !(await leaseHeld(client, sql, lease)))
+          throw new Rejected({ ok: false, reason: 'stale-lease', taskId: lease.taskId });
         throw new Rejected(failure);
       }
     }
@@ -39,16 +46,19 @@ export async function commitTransaction(client: ClientBase, sql: Statements, sch
         : await client.query(sql.verifyLease, [lease.taskId, lease.owner, lease.token]);
       if (held.rowCount === 0) throw new Rejected({ ok: false, reason: 'stale-lease', taskId: lease.taskId });
     }
-    for (const write of request.writes) await writeHistory(client, sql, schema, write);
+    const claimed: ClaimedTask[] = [];
+    for (const write of request.writes)
+      await writeHistory(client, sql, schema, write, request.claim, claimed);
     await client.query('COMMIT');
-    return { ok: true };
+    return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
   } catch (error) {
     await client.query('ROLLBACK');
     if (error instanceof Rejected) return error.result;
     const runId = request.writes[0]?.runId;
     // Another commit appended the same sequence numbers, or a deadlock between multi-run
     // commits: either way the caller must re-read history and decide again.
-    if (runId !== undefined && (sqlState(error) === UNIQUE_VIOLATION || isRaceLost(error))) return { ok: false, reason: 'conflict', runId };
+    if (runId !== undefined && (sqlState(error) === UNIQUE_VIOLATION || isRaceLost(error)))
+      return { ok: false, reason: 'conflict', runId };
     throw error;
   }
 }
@@ -79,11 +89,13 @@ async function writeRun(client: ClientBase, sql: Statements, write: RunWrite): P
       run.createdAt,
       run.updatedAt,
       run.finishedAt ?? null,
+      jsonbText(run.usage),
     ]);
     if (inserted.rowCount === 1) return undefined;
     if (run.idempotencyKey !== undefined) {
       const existing = await client.query(sql.runIdByKey, [run.idempotencyKey]);
-      if (existing.rowCount) return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.rows[0].id) };
+      if (existing.rowCount)
+        return { ok: false, reason: 'duplicate-idempotency-key', runId: String(existing.rows[0].id) };
     }
     return { ok: false, reason: 'conflict', runId: run.id };
   }
@@ -96,11 +108,19 @@ async function writeRun(client: ClientBase, sql: Statements, write: RunWrite): P
     run.finishedAt ?? null,
     run.id,
     write.expectedSeq,
+    jsonbText(run.usage),
   ]);
   return updated.rowCount === 0 ? { ok: false, reason: 'conflict', runId: run.id } : undefined;
 }
 
-async function writeHistory(client: ClientBase, sql: Statements, schema: string, write: RunWrite): Promise<void> {
+async function writeHistory(
+  client: ClientBase,
+  sql: Statements,
+  schema: string,
+  write: RunWrite,
+  claim: ClaimOptions | undefined,
+  claimed: ClaimedTask[],
+): Promise<void> {
   const runId = write.run.id;
   const events = write.events;
   if (events.length > 0) {
@@ -128,6 +148,7 @@ async function writeHistory(client: ClientBase, sql: Statements, schema: string,
       steps.map((s) => s.startedAt),
       steps.map((s) => s.updatedAt),
       steps.map((s) => s.finishedAt ?? null),
+      steps.map((s) => jsonbText(s.usage)),
     ]);
   }
   if (write.steps.remove.length > 0) await client.query(sql.removeSteps, [runId, write.steps.remove]);
@@ -135,24 +156,63 @@ async function writeHistory(client: ClientBase, sql: Statements, schema: string,
   const { tasks } = write;
   if (tasks.removeAll) await client.query(sql.removeRunTasks, [runId]);
   if (tasks.remove.length > 0) await client.query(sql.removeTasks, [tasks.remove]);
-  if (tasks.insert.length > 0) {
-    // A paused run's new step tasks are held until it resumes, exactly like the SQLite store.
-    const paused = write.run.status === 'paused';
-    const list = tasks.insert;
-    await client.query(sql.insertTasks, [
-      schema,
-      list.map((t) => t.id),
-      list.map((t) => t.runId),
-      list.map((t) => t.kind),
-      list.map((t) => t.path),
-      list.map((t) => t.attempt),
-      list.map((t) => t.runAt),
-      list.map((t) => t.queue),
-      list.map((t) => t.priority),
-      list.map((t) => paused && t.runId === runId && t.kind === 'step'),
-    ]);
-  }
+  if (tasks.insert.length > 0) await insertTasks(client, sql, schema, write, claim, claimed);
   if (tasks.hold !== undefined) await client.query(sql.holdTasks, [schema, tasks.hold, runId]);
+}
+
+/**
+ * Inserts new tasks (existing ids are left alone). A paused run's new step tasks are held
+ * until it resumes, exactly like the SQLite store. With `claim`, due tasks that match it
+ * are leased to the committing worker in the same statement, up to its limit per request.
+ */
+async function insertTasks(
+  client: ClientBase,
+  sql: Statements,
+  schema: string,
+  write: RunWrite,
+  claim: ClaimOptions | undefined,
+  claimed: ClaimedTask[],
+): Promise<void> {
+  const paused = write.run.status === 'paused';
+  const list = write.tasks.insert;
+  const held = list.map((t) => paused && t.runId === write.run.id && t.kind === 'step');
+  const budget = claim ? Math.max(0, claim.limit - claimed.length) : 0;
+  const eligible = list.map((t, i) => budget > 0 && !held[i] && matches(t, claim!));
+  const result = await client.query(sql.insertTasks, [
+    schema,
+    list.map((t) => t.id),
+    list.map((t) => t.runId),
+    list.map((t) => t.kind),
+    list.map((t) => t.path),
+    list.map((t) => t.attempt),
+    list.map((t) => t.runAt),
+    list.map((t) => t.queue),
+    list.map((t) => t.priority),
+    held,
+    eligible,
+    budget,
+    claim?.owner ?? null,
+    claim?.leaseMs ?? 0,
+  ]);
+  if (!claim) return;
+  const byId = new Map(list.map((t) => [t.id, t]));
+  for (const row of result.rows) {
+    const task = row.id === null ? undefined : byId.get(String(row.id));
+    if (task)
+      claimed.push({
+        ...task,
+        owner: claim.owner,
+        token: Number(row.lease_token),
+        leaseExpiresAt: Number(row.lease_expires_at),
+      });
+  }
+}
+
+function matches(task: TaskSpec, claim: ClaimOptions): boolean {
+  return (
+    (!claim.kinds?.length || claim.kinds.includes(task.kind)) &&
+    (!claim.queues?.length || claim.queues.includes(task.queue))
+  );
 }
 
 /** One row per path (the last one wins, as with row-by-row upserts); a single upsert may touch a row once. */

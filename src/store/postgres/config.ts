@@ -38,10 +38,17 @@ export function postgresSettings(options: PostgresStoreOptions): PostgresSetting
   try {
     url = new URL(options.url);
   } catch (cause) {
-    throw new BatonError('INVALID_STORE_URL', `"${redactUrl(options.url)}" is not a valid PostgreSQL connection URL`, { cause });
+    throw new BatonError(
+      'INVALID_STORE_URL',
+      `"${redactUrl(options.url)}" is not a valid PostgreSQL connection URL`,
+      { cause },
+    );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new BatonError('INVALID_STORE_URL', `"${redactUrl(options.url)}" is not a postgres:// or postgresql:// URL`);
+    throw new BatonError(
+      'INVALID_STORE_URL',
+      `"${redactUrl(options.url)}" is not a postgres:// or postgresql:// URL`,
+    );
   }
   const schema = options.schema ?? url.searchParams.get('schema') ?? 'public';
   if (!SCHEMA_NAME.test(schema)) {
@@ -54,9 +61,13 @@ export function postgresSettings(options: PostgresStoreOptions): PostgresSetting
   const poolParam = url.searchParams.get('poolSize');
   const poolSize = options.poolSize ?? (poolParam === null ? DEFAULT_POOL_SIZE : Number(poolParam));
   if (!Number.isInteger(poolSize) || poolSize < 1) {
-    throw new BatonError('INVALID_STORE_URL', `poolSize must be a positive integer, got "${poolParam ?? poolSize}"`, {
-      details: { poolSize: String(poolParam ?? poolSize) },
-    });
+    throw new BatonError(
+      'INVALID_STORE_URL',
+      `poolSize must be a positive integer, got "${poolParam ?? poolSize}"`,
+      {
+        details: { poolSize: String(poolParam ?? poolSize) },
+      },
+    );
   }
   const applicationName = options.applicationName ?? url.searchParams.get('application_name') ?? 'baton';
   url.searchParams.delete('schema');

@@ -18,7 +18,18 @@ const CONNECTION_ERRNOS = new Set([
 ]);
 
 /** SQLSTATEs that mean "this connection or server is gone or not accepting us right now". */
-const CONNECTION_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006', '08007']);
+const CONNECTION_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '08007',
+]);
 
 const CONNECTION_MESSAGES = [
   'Connection terminated',
@@ -62,11 +73,15 @@ export function storeError(error: unknown, operation: string): BatonError {
   const message = error instanceof Error ? error.message : String(error);
   const sqlstate = codeOf(error);
   if (isConnectionError(error)) {
-    return new BatonError('STORE_UNAVAILABLE', `PostgreSQL store: ${operation} failed, the database is unreachable: ${message}`, {
-      retryable: true,
-      details: { operation, ...(sqlstate ? { sqlstate } : {}) },
-      cause: error,
-    });
+    return new BatonError(
+      'STORE_UNAVAILABLE',
+      `PostgreSQL store: ${operation} failed, the database is unreachable: ${message}`,
+      {
+        retryable: true,
+        details: { operation, ...(sqlstate ? { sqlstate } : {}) },
+        cause: error,
+      },
+    );
   }
   return new BatonError('STORE_QUERY_FAILED', `PostgreSQL store: ${operation} failed: ${message}`, {
     retryable: isRaceLost(error),

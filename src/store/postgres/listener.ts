@@ -77,7 +77,7 @@ export class TaskListener {
       this.#backoff = Math.min(MAX_BACKOFF_MS, this.#backoff * 2);
     };
     client.on('error', fail);
-    client.on('end', () => fail(new Error('LISTEN connection ended')));
+    client.on('end', () => fail(new Error('Connection ended: the LISTEN connection closed')));
     client.on('notification', (message) => this.#deliver(message));
     try {
       await client.connect();

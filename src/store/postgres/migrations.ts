@@ -114,6 +114,14 @@ CREATE TABLE ${s}.rejected_commits (
 CREATE INDEX rejected_commits_by_run ON ${s}.rejected_commits (run_id, id);
 `,
   },
+  {
+    version: 2,
+    name: 'metered usage on runs and steps',
+    sql: (s) => `
+ALTER TABLE ${s}.runs ADD COLUMN usage jsonb;
+ALTER TABLE ${s}.steps ADD COLUMN usage jsonb;
+`,
+  },
 ];
 
 /** Brings `schema` up to date; `client` must not be inside a transaction. Returns the versions applied. */
@@ -134,7 +142,9 @@ export async function migrate(
       `CREATE TABLE IF NOT EXISTS ${s}.baton_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
     const done = new Set(
-      (await client.query(`SELECT version FROM ${s}.baton_migrations`)).rows.map((row: { version: number }) => Number(row.version)),
+      (await client.query(`SELECT version FROM ${s}.baton_migrations`)).rows.map((row: { version: number }) =>
+        Number(row.version),
+      ),
     );
     const newest = Math.max(0, ...migrations.map((m) => m.version));
     const ahead = [...done].filter((version) => version > newest);
@@ -148,7 +158,10 @@ export async function migrate(
     for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
       if (done.has(migration.version)) continue;
       await client.query(migration.sql(s));
-      await client.query(`INSERT INTO ${s}.baton_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      await client.query(`INSERT INTO ${s}.baton_migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
       applied.push(migration.version);
     }
     await client.query('COMMIT');

@@ -4,7 +4,7 @@
  * database's clock, claims use FOR UPDATE SKIP LOCKED, and commits that enqueue work
  * NOTIFY `baton_tasks` so idle workers wake without polling.
  */
-import { type ClientConfig, type CustomTypesConfig, Pool, type PoolClient, types as pgTypes, type QueryResultRow } from 'pg';
+import type { QueryResultRow } from 'pg';
 import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
 import { definitionFromRow, eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
@@ -27,51 +27,30 @@ import { type PostgresSettings, type PostgresStoreOptions, postgresSettings, quo
 import { storeError } from './errors.ts';
 import { TaskListener } from './listener.ts';
 import { migrate } from './migrations.ts';
+import { clientConfig, StorePool } from './pool.ts';
 import { type Statements, statements } from './sql.ts';
 
 type Row = Record<string, unknown>;
-
-const JSON_OID = 114;
-const JSONB_OID = 3802;
-const INT8_OID = 20;
-
-/** JSON stays text (shared row mapping parses it once); bigint epoch-ms values fit a double. */
-const TYPES: CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
-    if (oid === JSON_OID || oid === JSONB_OID) return (value: string) => value;
-    if (oid === INT8_OID) return (value: string) => Number(value);
-    return pgTypes.getTypeParser(oid, format);
-  }) as CustomTypesConfig['getTypeParser'],
-};
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
   readonly schema: string;
   readonly #settings: PostgresSettings;
-  readonly #pool: Pool;
+  readonly #pool: StorePool;
   readonly #sql: Statements;
   readonly #listener: TaskListener;
-  readonly #onBackgroundError: (error: unknown) => void;
   #initialized?: Promise<void>;
   #closed = false;
 
   constructor(options: PostgresStoreOptions) {
     this.#settings = postgresSettings(options);
     this.schema = this.#settings.schema;
-    this.#onBackgroundError = options.onBackgroundError ?? (() => undefined);
-    const client: ClientConfig = {
-      connectionString: this.#settings.connectionString,
-      connectionTimeoutMillis: this.#settings.connectionTimeoutMs,
-      application_name: this.#settings.applicationName,
-      keepAlive: true,
-      types: TYPES,
-    };
-    this.#pool = new Pool({ ...client, max: this.#settings.poolSize, idleTimeoutMillis: 30_000 });
-    // An idle connection dropped by the server must not crash the process; the pool
-    // discards it and the next query opens a fresh one.
-    this.#pool.on('error', (error) => this.#onBackgroundError(storeError(error, 'idle connection')));
+    const onBackgroundError = options.onBackgroundError ?? (() => undefined);
+    this.#pool = new StorePool(this.#settings, onBackgroundError);
     this.#sql = statements(quoteSchema(this.schema));
-    this.#listener = new TaskListener(client, this.schema, (error) => this.#onBackgroundError(storeError(error, 'listening for tasks')));
+    this.#listener = new TaskListener(clientConfig(this.#settings), this.schema, (error) =>
+      onBackgroundError(storeError(error, 'listening for tasks')),
+    );
   }
 
   get poolSize(): number {
@@ -79,12 +58,14 @@ export class PostgresStore implements Store {
   }
 
   async init(): Promise<void> {
-    this.#initialized ??= this.#withClient('init', async (client) => {
-      await migrate(client, this.schema);
-    }).catch((error) => {
-      this.#initialized = undefined;
-      throw error;
-    });
+    this.#initialized ??= this.#pool
+      .withClient('init', async (client) => {
+        await migrate(client, this.schema);
+      })
+      .catch((error) => {
+        this.#initialized = undefined;
+        throw error;
+      });
     return this.#initialized;
   }
 
@@ -99,38 +80,8 @@ export class PostgresStore implements Store {
     return Number((await this.#query('now', this.#sql.now)).rows[0].now);
   }
 
-  /** Runs `work` on one pooled connection; a connection that failed is destroyed, not reused. */
-  async #withClient<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    let client: PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw storeError(error, operation);
-    }
-    // A checked-out client has no error listener of the pool's; without one, a connection
-    // dropped between queries would be an unhandled 'error' event.
-    let broken: unknown;
-    const onError = (error: unknown) => {
-      broken ??= error;
-    };
-    client.on('error', onError);
-    try {
-      return await work(client);
-    } catch (error) {
-      broken ??= error;
-      throw storeError(error, operation);
-    } finally {
-      client.off('error', onError);
-      client.release(broken === undefined ? undefined : broken instanceof Error ? broken : new Error(String(broken)));
-    }
-  }
-
-  async #query<R extends QueryResultRow = Row>(operation: string, text: string, params: unknown[] = []) {
-    try {
-      return await this.#pool.query<R>(text, params);
-    } catch (error) {
-      throw storeError(error, operation);
-    }
+  #query<R extends QueryResultRow = Row>(operation: string, text: string, params: unknown[] = []) {
+    return this.#pool.query<R>(operation, text, params);
   }
 
   async saveDefinition(definition: StoredDefinition): Promise<void> {
@@ -168,7 +119,9 @@ export class PostgresStore implements Store {
 
   async commit(request: CommitRequest): Promise<CommitResult> {
     if (request.writes.length === 0 && !request.complete && !request.verify) return { ok: true };
-    return this.#withClient('commit', (client) => commitTransaction(client, this.#sql, this.schema, request));
+    return this.#pool.withClient('commit', (client) =>
+      commitTransaction(client, this.#sql, this.schema, request),
+    );
   }
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
@@ -196,7 +149,10 @@ export class PostgresStore implements Store {
     if (filter.workflow !== undefined) where.push(`workflow_name = ${param(filter.workflow)}`);
     if (filter.parentRunId !== undefined) where.push(`parent_run_id = ${param(filter.parentRunId)}`);
     if (filter.tenant !== undefined) where.push(`tenant = ${param(filter.tenant)}`);
-    if (filter.before !== undefined) where.push(`ordinal < (SELECT ordinal FROM ${quoteSchema(this.schema)}.runs WHERE id = ${param(filter.before)})`);
+    if (filter.before !== undefined)
+      where.push(
+        `ordinal < (SELECT ordinal FROM ${quoteSchema(this.schema)}.runs WHERE id = ${param(filter.before)})`,
+      );
     const sql = `SELECT * FROM ${quoteSchema(this.schema)}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY ordinal DESC LIMIT ${param(filter.limit ?? 50)}`;
     return (await this.#query('listRuns', sql, params)).rows.map(runFromRow);
@@ -237,7 +193,12 @@ export class PostgresStore implements Store {
       options.kinds?.length ? [...options.kinds] : null,
     ]);
     return result.rows
-      .map((row) => ({ ...taskFromRow(row), owner: options.owner, token: Number(row.lease_token), leaseExpiresAt: Number(row.lease_expires_at) }))
+      .map((row) => ({
+        ...taskFromRow(row),
+        owner: options.owner,
+        token: Number(row.lease_token),
+        leaseExpiresAt: Number(row.lease_expires_at),
+      }))
       .sort((a, b) => b.priority - a.priority || a.runAt - b.runAt);
   }
 
@@ -255,7 +216,12 @@ export class PostgresStore implements Store {
   }
 
   async releaseTask(lease: Lease): Promise<void> {
-    await this.#query('releaseTask', this.#sql.releaseTask, [this.schema, lease.taskId, lease.owner, lease.token]);
+    await this.#query('releaseTask', this.#sql.releaseTask, [
+      this.schema,
+      lease.taskId,
+      lease.owner,
+      lease.token,
+    ]);
   }
 
   async nextWakeup(): Promise<number | undefined> {
@@ -266,7 +232,12 @@ export class PostgresStore implements Store {
   async getTask(taskId: string) {
     const row = (await this.#query('getTask', this.#sql.getTask, [taskId])).rows[0];
     if (!row) return undefined;
-    return { ...taskFromRow(row), owner: row.lease_owner === null ? undefined : String(row.lease_owner), token: Number(row.lease_token), held: row.held === true };
+    return {
+      ...taskFromRow(row),
+      owner: row.lease_owner === null ? undefined : String(row.lease_owner),
+      token: Number(row.lease_token),
+      held: row.held === true,
+    };
   }
 
   async recordRejectedCommit(rejection: RejectedCommit): Promise<void> {

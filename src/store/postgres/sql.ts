@@ -27,31 +27,52 @@ export function statements(s: string) {
     listDefinitions: `SELECT hash, name, version, created_at FROM ${s}.definitions ORDER BY name, ordinal`,
 
     insertRun: `INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,
-        parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at)
-      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15)
+        parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at, usage)
+      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12, $13, $14, $15, $16::jsonb)
       ON CONFLICT DO NOTHING`,
     runIdByKey: `SELECT id FROM ${s}.runs WHERE idempotency_key = $1`,
-    updateRun: `UPDATE ${s}.runs SET status = $1, output = $2::jsonb, error = $3::jsonb, seq = $4, updated_at = $5, finished_at = $6
+    updateRun: `UPDATE ${s}.runs SET status = $1, output = $2::jsonb, error = $3::jsonb, seq = $4, updated_at = $5,
+        finished_at = $6, usage = $9::jsonb
       WHERE id = $7 AND seq = $8`,
     insertEvents: `INSERT INTO ${s}.events (run_id, seq, type, at, body)
       SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::json[])`,
     upsertSteps: `INSERT INTO ${s}.steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for,
-        started_at, updated_at, finished_at)
+        started_at, updated_at, finished_at, usage)
       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::integer[], $6::jsonb[], $7::jsonb[], $8::jsonb[],
-        $9::jsonb[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[])
+        $9::jsonb[], $10::text[], $11::bigint[], $12::bigint[], $13::bigint[], $14::jsonb[])
       ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
         output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
-        updated_at = excluded.updated_at, finished_at = excluded.finished_at`,
+        updated_at = excluded.updated_at, finished_at = excluded.finished_at, usage = excluded.usage`,
     removeSteps: `DELETE FROM ${s}.steps WHERE run_id = $1 AND path = ANY($2::text[])`,
     removeRunTasks: `DELETE FROM ${s}.tasks WHERE run_id = $1`,
     removeTasks: `DELETE FROM ${s}.tasks WHERE id = ANY($1::text[])`,
-    insertTasks: notifyFrom(
-      `INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held)
+    // Claim-on-insert: the first $12 eligible rows that are due on the database clock are
+    // inserted already leased to $13. Rows returned with an id are those leases; the
+    // notification covers only the rows left for other workers.
+    insertTasks: `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
+      input AS (
         SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::text[],
-          $9::integer[], $10::boolean[])
-        ON CONFLICT (id) DO NOTHING RETURNING run_at, queue, held`,
-      '$1',
-    ),
+          $9::integer[], $10::boolean[], $11::boolean[])
+          WITH ORDINALITY AS i(id, run_id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
+      ),
+      chosen AS (SELECT i.id FROM input i, clock WHERE i.eligible AND i.run_at <= clock.now ORDER BY i.ord LIMIT $12::integer),
+      inserted AS (
+        INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
+        SELECT i.id, i.run_id, i.kind, i.path, i.attempt, i.run_at, i.queue, i.priority, i.held,
+          CASE WHEN c.id IS NULL THEN NULL ELSE $13::text END,
+          CASE WHEN c.id IS NULL THEN 0 ELSE 1 END,
+          CASE WHEN c.id IS NULL THEN NULL ELSE clock.now + $14::bigint END
+        FROM input i CROSS JOIN clock LEFT JOIN chosen c ON c.id = i.id
+        ORDER BY i.ord
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id, run_at, queue, held, lease_owner, lease_token, lease_expires_at
+      )
+      SELECT id, lease_token, lease_expires_at FROM inserted WHERE lease_owner IS NOT NULL
+      UNION ALL
+      SELECT NULL, NULL, NULL FROM (
+        SELECT pg_notify('${TASKS_CHANNEL}', json_build_object('schema', $1::text, 'runAt', min(run_at), 'queues', json_agg(DISTINCT queue))::text)
+        FROM inserted WHERE NOT held AND lease_owner IS NULL HAVING count(*) > 0
+      ) AS notified`,
     holdTasks: notifyFrom(
       `UPDATE ${s}.tasks SET held = $2 WHERE run_id = $3 AND kind = 'step' RETURNING run_at, queue, held`,
       '$1',

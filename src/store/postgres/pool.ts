@@ -1,0 +1,105 @@
+/**
+ * The store's connection pool with Baton's error discipline: every driver failure becomes
+ * a BatonError (STORE_UNAVAILABLE when the database cannot be reached), an idle connection
+ * dropped by the server never crashes the process, and a connection that failed mid-use is
+ * destroyed rather than handed to the next caller.
+ */
+import {
+  type ClientConfig,
+  type CustomTypesConfig,
+  Pool,
+  type PoolClient,
+  types as pgTypes,
+  type QueryResultRow,
+} from 'pg';
+import { BatonError } from '../../errors.ts';
+import type { PostgresSettings } from './config.ts';
+import { storeError } from './errors.ts';
+
+const JSON_OID = 114;
+const JSONB_OID = 3802;
+const INT8_OID = 20;
+
+/** JSON stays text (the shared row mapping parses it once); bigint epoch-ms values fit a double. */
+const TYPES: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === JSON_OID || oid === JSONB_OID) return (value: string) => value;
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pgTypes.getTypeParser(oid, format);
+  }) as CustomTypesConfig['getTypeParser'],
+};
+
+export function clientConfig(settings: PostgresSettings): ClientConfig {
+  return {
+    connectionString: settings.connectionString,
+    connectionTimeoutMillis: settings.connectionTimeoutMs,
+    application_name: settings.applicationName,
+    keepAlive: true,
+    types: TYPES,
+  };
+}
+
+export class StorePool {
+  readonly #pool: Pool;
+  readonly #name: string;
+  #ended = false;
+
+  constructor(settings: PostgresSettings, onBackgroundError: (error: unknown) => void) {
+    this.#name = `schema ${settings.schema}`;
+    this.#pool = new Pool({ ...clientConfig(settings), max: settings.poolSize, idleTimeoutMillis: 30_000 });
+    this.#pool.on('error', (error) => onBackgroundError(storeError(error, 'idle connection')));
+  }
+
+  async query<R extends QueryResultRow = Record<string, unknown>>(
+    operation: string,
+    text: string,
+    params: unknown[] = [],
+  ) {
+    this.#checkOpen(operation);
+    try {
+      return await this.#pool.query<R>(text, params);
+    } catch (error) {
+      throw storeError(error, operation);
+    }
+  }
+
+  /** Runs `work` on one connection (for transactions). */
+  async withClient<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    this.#checkOpen(operation);
+    let client: PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (error) {
+      throw storeError(error, operation);
+    }
+    // A checked-out client has no error listener of the pool's; without one, a connection
+    // dropped between queries would be an unhandled 'error' event.
+    let broken: unknown;
+    const onError = (error: unknown) => {
+      broken ??= error;
+    };
+    client.on('error', onError);
+    try {
+      return await work(client);
+    } catch (error) {
+      broken ??= error;
+      throw storeError(error, operation);
+    } finally {
+      client.off('error', onError);
+      client.release(
+        broken === undefined ? undefined : broken instanceof Error ? broken : new Error(String(broken)),
+      );
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.#ended) return;
+    this.#ended = true;
+    await this.#pool.end();
+  }
+
+  #checkOpen(operation: string): void {
+    if (this.#ended)
+      throw new BatonError('STORE_CLOSED', `PostgreSQL store (${this.#name}): ${operation} after close()`);
+  }
+}
