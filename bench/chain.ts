@@ -62,7 +62,10 @@ export async function chainWorkload(options: ChainOptions): Promise<WorkloadResu
       latency: { ...summarize(latencies), of: 'step, commit to commit' },
       rssMiB: rssAfterGc(),
       seconds,
-      notes: [`worker concurrency ${options.concurrency}`, `CPU ${((user + system) / steps).toFixed(0)} µs per step (${((100 * system) / (user + system)).toFixed(0)}% system)`],
+      notes: [
+        `worker concurrency ${options.concurrency}`,
+        `CPU ${((user + system) / steps).toFixed(0)} µs per step (${((100 * system) / (user + system)).toFixed(0)}% system)`,
+      ],
     };
   } finally {
     await bench.dispose();

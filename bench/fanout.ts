@@ -46,7 +46,9 @@ export async function fanOutWorkload(options: FanOutOptions): Promise<WorkloadRe
     const sample = await engine.getRun(`fan-${next - 1}`);
     const output = sample.steps.find((step) => step.path === 'fan')?.output;
     if (sample.status !== 'completed' || !Array.isArray(output) || output.length !== options.width) {
-      throw new Error(`fan-out run ${sample.id} is ${sample.status} with map output ${JSON.stringify(output)?.slice(0, 80)}`);
+      throw new Error(
+        `fan-out run ${sample.id} is ${sample.status} with map output ${JSON.stringify(output)?.slice(0, 80)}`,
+      );
     }
     return {
       workload: `fan-out ${options.width}`,

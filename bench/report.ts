@@ -24,7 +24,8 @@ function ms(value: number | undefined): string {
 export function textTable(results: readonly WorkloadResult[]): string {
   const body = rows(results);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
+  const line = (cells: string[]) =>
+    cells.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join('  ');
   return [line(HEADERS), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
@@ -32,7 +33,12 @@ export function machineLine(machine: Machine): string {
   return `${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, ${machine.platform}, Node ${machine.node}, SQLite ${machine.sqlite}`;
 }
 
-export function markdownBlock(results: readonly WorkloadResult[], machine: Machine, command: string, date: Date): string {
+export function markdownBlock(
+  results: readonly WorkloadResult[],
+  machine: Machine,
+  command: string,
+  date: Date,
+): string {
   const table = [
     `| ${HEADERS.join(' | ')} |`,
     `| ${HEADERS.map((_, i) => (i >= 2 ? '---:' : '---')).join(' | ')} |`,

@@ -24,7 +24,11 @@ const workloads = plan(quick)
   .map((w) => w.name)
   .filter((name) => !only || only.has(name));
 if (only && workloads.length !== only.size) {
-  console.error(`unknown workload in --only; known: ${plan(quick).map((w) => w.name).join(', ')}`);
+  console.error(
+    `unknown workload in --only; known: ${plan(quick)
+      .map((w) => w.name)
+      .join(', ')}`,
+  );
   process.exit(2);
 }
 
@@ -72,9 +76,13 @@ if (failed > 0) {
 
 function runChild(name: string): Promise<WorkloadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(here, 'workload.ts'), name, ...(quick ? ['--quick'] : [])], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', join(here, 'workload.ts'), name, ...(quick ? ['--quick'] : [])],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let stdout = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
@@ -84,7 +92,11 @@ function runChild(name: string): Promise<WorkloadResult> {
     child.on('close', (code, signal) => {
       const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
       if (code !== 0 || !line) {
-        reject(new Error(`workload ${name} exited with ${signal ?? code}${stdout.trim() ? `: ${stdout.trim().slice(-500)}` : ''}`));
+        reject(
+          new Error(
+            `workload ${name} exited with ${signal ?? code}${stdout.trim() ? `: ${stdout.trim().slice(-500)}` : ''}`,
+          ),
+        );
         return;
       }
       resolve(JSON.parse(line.slice('RESULT '.length)) as WorkloadResult);

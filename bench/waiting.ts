@@ -33,14 +33,20 @@ export async function waitingWorkload(options: WaitingOptions): Promise<Workload
     const rss = rssAfterGc();
 
     const waiting = await engine.listRuns({ status: ['waiting'], limit: options.runs + 1 });
-    if (waiting.length !== options.runs) throw new Error(`${waiting.length} of ${options.runs} runs are waiting`);
-    const sample = Array.from({ length: options.approve }, (_, i) => `gate-${Math.floor((i * options.runs) / options.approve)}`);
+    if (waiting.length !== options.runs)
+      throw new Error(`${waiting.length} of ${options.runs} runs are waiting`);
+    const sample = Array.from(
+      { length: options.approve },
+      (_, i) => `gate-${Math.floor((i * options.runs) / options.approve)}`,
+    );
     const finished = whenFinished(engine, sample, 120_000);
     await Promise.all(sample.map((runId) => engine.approve(runId, { by: 'bench' })));
     await finished;
     const stillWaiting = await engine.listRuns({ status: ['waiting'], limit: options.runs + 1 });
     if (stillWaiting.length !== options.runs - options.approve) {
-      throw new Error(`${stillWaiting.length} runs waiting after approving ${options.approve} of ${options.runs}`);
+      throw new Error(
+        `${stillWaiting.length} runs waiting after approving ${options.approve} of ${options.runs}`,
+      );
     }
     return {
       workload: 'waiting runs',

@@ -10,7 +10,11 @@ import { plan } from './workloads.ts';
 const [name, ...flags] = process.argv.slice(2);
 const workload = plan(flags.includes('--quick')).find((w) => w.name === name);
 if (!workload) {
-  process.stderr.write(`unknown workload "${name}"; known: ${plan(false).map((w) => w.name).join(', ')}\n`);
+  process.stderr.write(
+    `unknown workload "${name}"; known: ${plan(false)
+      .map((w) => w.name)
+      .join(', ')}\n`,
+  );
   process.exit(2);
 }
 const result = await workload.run();

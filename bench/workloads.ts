@@ -14,19 +14,27 @@ export function plan(quick: boolean): PlannedWorkload[] {
     {
       name: 'chain-parallel',
       run: () =>
-        chainWorkload({ label: 'chain, parallel runs', runs: quick ? 20 : 50, steps: quick ? 50 : 200, concurrency: 100 }),
+        chainWorkload({
+          label: 'chain, parallel runs',
+          runs: quick ? 20 : 50,
+          steps: quick ? 50 : 200,
+          concurrency: 100,
+        }),
     },
     {
       name: 'chain-single',
-      run: () => chainWorkload({ label: 'chain, one run', runs: 1, steps: quick ? 100 : 1000, concurrency: 100 }),
+      run: () =>
+        chainWorkload({ label: 'chain, one run', runs: 1, steps: quick ? 100 : 1000, concurrency: 100 }),
     },
     {
       name: 'fan-out',
-      run: () => fanOutWorkload({ runs: quick ? 6 : 40, width: 100, inFlight: quick ? 2 : 4, concurrency: 100 }),
+      run: () =>
+        fanOutWorkload({ runs: quick ? 6 : 40, width: 100, inFlight: quick ? 2 : 4, concurrency: 100 }),
     },
     {
       name: 'waiting',
-      run: () => waitingWorkload({ runs: quick ? 2_000 : 10_000, approve: quick ? 20 : 100, parallelStarts: 100 }),
+      run: () =>
+        waitingWorkload({ runs: quick ? 2_000 : 10_000, approve: quick ? 20 : 100, parallelStarts: 100 }),
     },
   ];
 }

@@ -42,6 +42,8 @@ export function allowedHosts(options: GlobalOptions, env: NodeJS.ProcessEnv = pr
 
 export async function openEngine(options: GlobalOptions): Promise<Engine> {
   const url = resolveStoreUrl(options.store);
+  // Loaded only when needed so SQLite users never load the PostgreSQL driver.
+  if (/^postgres(ql)?:/.test(url)) await import('../store/postgres/register.ts');
   const logger = pino(
     { level: options.logLevel ?? process.env.BATON_LOG_LEVEL ?? 'warn' },
     pino.destination(2),

@@ -33,13 +33,18 @@ export function progressMessage(event: RunEvent, step: StepState | undefined): s
     case 'TimerScheduled':
       return `step ${event.path} waiting until ${formatTime(event.fireAt)} (${formatDuration(event.fireAt - event.at)})`;
     case 'ApprovalRequested':
+    case 'StepSuspended':
       return `step ${event.path} waiting for approval: ${truncate(event.request.message, 120)}`;
     case 'ApprovalDecided':
       return `step ${event.path} ${event.decision}${event.timedOut ? ' (timed out)' : ''}${event.by ? ` by ${event.by}` : ''}${event.comment ? `: ${truncate(event.comment, 80)}` : ''}`;
     case 'ChildStarted':
       return `step ${event.path} started child run ${event.childRunId} (${event.workflow})`;
-    case 'BlocksStarted':
-      return `step ${event.path} running ${event.instances.length} block instance${event.instances.length === 1 ? '' : 's'}${event.round > 0 ? ` (round ${event.round + 1})` : ''}`;
+    case 'BlocksStarted': {
+      const count = event.instances.length === 1 ? '' : ` (${event.instances.length} instances)`;
+      return event.round === 0
+        ? `step ${event.path} started${count}`
+        : `step ${event.path} round ${event.round + 1} started${count}`;
+    }
     case 'RunPaused':
       return `run paused${event.by ? ` by ${event.by}` : ''}${event.reason ? `: ${event.reason}` : ''}`;
     case 'RunResumed':
@@ -58,6 +63,9 @@ export function progressMessage(event: RunEvent, step: StepState | undefined): s
       return 'run cancelled';
     case 'StepProgress':
       return undefined;
+    default:
+      // An event type newer than this CLI: show its name rather than nothing.
+      return `${(event as { type: string }).type}${eventPath(event) ? ` ${eventPath(event)}` : ''}`;
   }
 }
 
@@ -81,6 +89,8 @@ export function eventSummary(event: RunEvent): string {
       return `fires at ${formatTime(event.fireAt, true)}`;
     case 'ApprovalRequested':
       return truncate(event.request.message, 80);
+    case 'StepSuspended':
+      return `attempt ${event.attempt} asks: ${truncate(event.request.message, 70)}`;
     case 'ApprovalDecided':
       return `${event.decision}${event.by ? ` by ${event.by}` : ''}${event.comment ? `: ${truncate(event.comment, 60)}` : ''}`;
     case 'ChildStarted':
@@ -100,6 +110,8 @@ export function eventSummary(event: RunEvent): string {
       return errorText(event.error);
     case 'RunTimedOut':
     case 'RunCancelled':
+      return '';
+    default:
       return '';
   }
 }

@@ -133,8 +133,38 @@ export function replay(runId: string, events: readonly RunEvent[]): RunState {
 export function evolve(state: RunState, event: RunEvent): RunState {
   state.seq = event.seq;
   state.updatedAt = event.at;
+  const counts = activeCounts.get(state);
+  if (counts && 'path' in event && typeof event.path === 'string') {
+    const before = state.steps.get(event.path)?.status;
+    apply(state, event, event.at);
+    const after = state.steps.get(event.path)?.status;
+    if (before !== after) {
+      countStatus(counts, before, -1);
+      countStatus(counts, after, 1);
+    }
+    return state;
+  }
   apply(state, event, event.at);
+  if (event.type === 'RunRetried') activeCounts.delete(state);
   return state;
+}
+
+/**
+ * How many steps are scheduled and waiting, so that the run's status does not need a
+ * scan of every step after each event. Derived, so kept beside the state rather than in
+ * it: built on first use (runStatusOf), then kept up to date by evolve; a state copied
+ * or rebuilt simply builds its own.
+ */
+interface ActiveCounts {
+  scheduled: number;
+  waiting: number;
+}
+
+const activeCounts = new WeakMap<RunState, ActiveCounts>();
+
+function countStatus(counts: ActiveCounts, status: StepStatus | undefined, delta: number): void {
+  if (status === 'scheduled') counts.scheduled += delta;
+  else if (status === 'waiting') counts.waiting += delta;
 }
 
 function apply(state: RunState, event: RunEventBody, at: number): void {
@@ -315,12 +345,14 @@ function touch(state: RunState, path: string, at: number): StepState {
 export function runStatusOf(state: RunState): RunStatus {
   if (state.outcome) return state.outcome;
   if (state.paused) return 'paused';
-  let waiting = false;
-  for (const step of state.steps.values()) {
-    if (step.status === 'scheduled') return 'running';
-    if (step.status === 'waiting') waiting = true;
+  let counts = activeCounts.get(state);
+  if (!counts) {
+    counts = { scheduled: 0, waiting: 0 };
+    for (const step of state.steps.values()) countStatus(counts, step.status, 1);
+    activeCounts.set(state, counts);
   }
-  return waiting ? 'waiting' : 'running';
+  if (counts.scheduled > 0) return 'running';
+  return counts.waiting > 0 ? 'waiting' : 'running';
 }
 
 export function addUsage(total: Usage | undefined, more: Usage): Usage {

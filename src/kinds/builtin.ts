@@ -1,4 +1,5 @@
-/** The step kinds every engine knows. Later features (agent, plan…) register theirs beside these. */
+/** The step kinds every engine knows. Later features (plan…) register theirs beside these. */
+import { agentKind } from './agent.ts';
 import { approvalKind } from './approval.ts';
 import { failKind } from './fail.ts';
 import { httpKind } from './http.ts';
@@ -26,6 +27,7 @@ export const BUILTIN_KINDS = [
   waitKind,
   approvalKind,
   workflowKind,
+  agentKind,
 ] as const;
 
 export function createBuiltinRegistry(): KindRegistry {

@@ -17,7 +17,8 @@ export interface ScriptConfig {
   memory?: number;
 }
 
-const MAX_MEMORY_MB = 4096;
+// The WebAssembly build of QuickJS addresses at most 2 GiB.
+const MAX_MEMORY_MB = 2048;
 
 export const scriptKind: StepKind<ScriptConfig> = {
   key: 'script',

@@ -273,7 +273,7 @@ function withoutPaths(value: unknown, paths: (string | number)[][]): unknown {
 function removeAt(value: unknown, path: (string | number)[]): unknown {
   if (value === null || typeof value !== 'object') return value;
   const [head, ...rest] = path;
-  const copy: Record<string | number, unknown> = Array.isArray(value) ? [...value] : { ...(value as object) };
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
   if (rest.length === 0) delete copy[head];
   else copy[head] = removeAt(copy[head], rest);
   return copy;

@@ -4,6 +4,8 @@
  * store; this object holds only caches and the worker.
  */
 import pino, { type Logger } from 'pino';
+import { type AgentEngineOptions, AgentServices } from '../agents/services.ts';
+import type { ToolDefinition } from '../agents/tools/types.ts';
 import { decide } from '../core/decide.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { RunRow, StepRow } from '../core/projection.ts';
@@ -19,6 +21,7 @@ import {
 } from '../core/signals.ts';
 import { TERMINAL_RUN_STATUSES } from '../core/state.ts';
 import { BatonError, type JsonValue } from '../errors.ts';
+import { raceAbort } from '../kinds/abort.ts';
 import { createBuiltinRegistry } from '../kinds/builtin.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { TaskHandler } from '../kinds/types.ts';
@@ -43,6 +46,8 @@ export interface EngineOptions {
   allowHosts?: string[];
   httpTimeoutMs?: number;
   sandbox?: { timeoutMs?: number; memoryBytes?: number };
+  /** Agent steps: API-key environment, price overrides, extra providers, MCP servers, record/replay. */
+  agents?: AgentEngineOptions;
 }
 
 export interface WorkflowSummary {
@@ -98,6 +103,7 @@ export class Engine {
   readonly #handlers = new Map<string, TaskHandler>();
   readonly #listeners = new Set<(event: EngineEvent) => void>();
   readonly #options: EngineOptions;
+  readonly #agents: AgentServices;
   #worker?: Worker;
 
   constructor(store: Store, options: EngineOptions = {}) {
@@ -108,11 +114,19 @@ export class Engine {
     this.log = options.logger ?? pino({ level: process.env.BATON_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     this.#ids = options.ids ?? defaultIdGenerator(this.clock);
     this.#runs = new RunManager(store, this.registry, this.clock);
+    this.#agents = new AgentServices(options.agents, this.log);
     this.#runs.onCommit((committed) => this.#afterCommit(committed));
   }
 
   registerTask(name: string, handler: TaskHandler): this {
     this.#handlers.set(name, handler);
+    return this;
+  }
+
+  /** Makes a TypeScript function available to agent steps as a tool (see docs/agents.md). */
+  // biome-ignore lint/suspicious/noExplicitAny: arguments are whatever the tool's parameters schema describes
+  registerTool<Args = any>(name: string, definition: ToolDefinition<Args>): this {
+    this.#agents.registerTool(name, definition as ToolDefinition);
     return this;
   }
 
@@ -335,6 +349,20 @@ export class Engine {
           timeoutMs: this.#options.sandbox?.timeoutMs ?? 5_000,
           memoryBytes: this.#options.sandbox?.memoryBytes ?? 32 * 1024 * 1024,
         },
+        agents: this.#agents,
+        // Workflows as agent tools: the key makes a re-executed call find the run it started before.
+        runWorkflow: async (
+          name: string,
+          input: Record<string, unknown>,
+          options: { idempotencyKey: string; version?: string; signal?: AbortSignal },
+        ) => {
+          const handle = await this.start(name, input, {
+            idempotencyKey: options.idempotencyKey,
+            version: options.version,
+          });
+          const result = handle.result();
+          return options.signal ? raceAbort(result, options.signal, `workflow ${name}`) : result;
+        },
       },
       publish: (runId, path, name, data) => this.#emit({ type: 'transient', runId, path, name, data }),
       startChild: (parentRunId, path) => this.#startChild(parentRunId, path),
@@ -363,6 +391,7 @@ export class Engine {
 
   async close(): Promise<void> {
     await this.stopWorker();
+    await this.#agents.close();
     await this.store.close();
     await shutdownSandbox();
   }

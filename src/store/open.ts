@@ -31,6 +31,8 @@ export async function openStore(url?: string, clock?: Clock): Promise<Store> {
     store = new SqliteStore({ path: resolved.slice('sqlite:'.length), clock });
   } else {
     const protocol = resolved.split(':')[0];
+    // Loaded on demand so embedded users never load the PostgreSQL driver.
+    if ((protocol === 'postgres' || protocol === 'postgresql') && !factories.has(protocol)) await import('./postgres/register.ts');
     const factory = factories.get(protocol);
     if (!factory) {
       throw new BatonError(

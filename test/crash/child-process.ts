@@ -28,7 +28,14 @@ export function startChild(options: ChildOptions): Child {
   const args = [
     CHILD_SCRIPT,
     ...['--db', options.db, '--effects', options.effects, '--starts', options.starts],
-    ...['--runs', String(options.runs), '--lease-ms', String(options.leaseMs), '--concurrency', String(options.concurrency)],
+    ...[
+      '--runs',
+      String(options.runs),
+      '--lease-ms',
+      String(options.leaseMs),
+      '--concurrency',
+      String(options.concurrency),
+    ],
     ...(options.untilDone ? ['--until-done'] : []),
   ];
   const startedAt = Date.now();
@@ -56,7 +63,10 @@ export async function killHard(child: Child): Promise<void> {
   if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
   const { code, signal } = await child.exited;
   if (signal !== 'SIGKILL') {
-    throw new BatonError('CHILD_EXITED_EARLY', `worker child exited by itself (code ${code}, signal ${signal}) before it was killed:\n${child.stderrTail()}`);
+    throw new BatonError(
+      'CHILD_EXITED_EARLY',
+      `worker child exited by itself (code ${code}, signal ${signal}) before it was killed:\n${child.stderrTail()}`,
+    );
   }
 }
 
@@ -71,10 +81,16 @@ export async function awaitCompletion(child: Child, timeoutMs: number): Promise<
   if (result === 'timeout') {
     child.process.kill('SIGKILL');
     await child.exited;
-    throw new BatonError('CHILD_TIMEOUT', `the final worker did not finish every run within ${timeoutMs}ms:\n${child.stderrTail()}`);
+    throw new BatonError(
+      'CHILD_TIMEOUT',
+      `the final worker did not finish every run within ${timeoutMs}ms:\n${child.stderrTail()}`,
+    );
   }
   if (result.code !== 0) {
-    throw new BatonError('CHILD_FAILED', `the final worker exited with code ${result.code} (signal ${result.signal}):\n${child.stderrTail()}`);
+    throw new BatonError(
+      'CHILD_FAILED',
+      `the final worker exited with code ${result.code} (signal ${result.signal}):\n${child.stderrTail()}`,
+    );
   }
 }
 

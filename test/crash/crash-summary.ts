@@ -18,7 +18,10 @@ export interface CrashSummary {
   maxAttempt: number;
 }
 
-export function summarise(effects: readonly SideEffectRecord[], histories: readonly RunEvent[][]): CrashSummary {
+export function summarise(
+  effects: readonly SideEffectRecord[],
+  histories: readonly RunEvent[][],
+): CrashSummary {
   const open = new Map<string, number>();
   const startsPerAttempt = new Map<string, number>();
   for (const record of effects) {

@@ -76,7 +76,9 @@ export type HandlerName = 'work' | 'flaky' | 'items' | 'sum';
 export const HANDLER_RESULTS: Record<HandlerName, (input: Record<string, unknown>) => JsonValue> = {
   work: (input) => ({ value: Number(input.value) * 2 + 1 }),
   flaky: (input) => ({ value: Number(input.value) + 2 }),
-  items: (input) => ({ items: Array.from({ length: Number(input.count) }, (_, i) => Number(input.from) + i) }),
+  items: (input) => ({
+    items: Array.from({ length: Number(input.count) }, (_, i) => Number(input.from) + i),
+  }),
   sum: (input) => ({ value: (input.values as number[]).reduce((a, b) => a + b, 0) }),
 };
 

@@ -18,8 +18,8 @@ import type { RunEvent } from '../../src/core/events.ts';
 import { openStore } from '../../src/store/open.ts';
 import { checkHistory, formatViolations } from '../helpers/history-check.ts';
 import { awaitCompletion, type ChildOptions, killHard, seededRandom, startChild } from './child-process.ts';
-import { CRASH_WORKFLOW_NAME, expectedOutput, runKey } from './crash-workflow.ts';
 import { summarise } from './crash-summary.ts';
+import { CRASH_WORKFLOW_NAME, expectedOutput, runKey } from './crash-workflow.ts';
 import { readJsonLines, readSideEffects } from './side-effect-log.ts';
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 50);
@@ -28,6 +28,7 @@ const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31
 const LEASE_MS = 400;
 /** Share of kills aimed at startup (opening the store, creating runs) rather than at running steps. */
 const EARLY_KILL_SHARE = 0.3;
+const READY_TIMEOUT_MS = 60_000;
 const FINAL_TIMEOUT_MS = 180_000;
 
 interface StartRecord {
@@ -37,16 +38,22 @@ interface StartRecord {
   pid: number;
 }
 
-test(`SIGKILL a worker ${CYCLES} times: no work lost, no result recorded twice (seed ${SEED})`, { timeout: 600_000 }, async (t) => {
+test(`SIGKILL a worker ${CYCLES} times: no work lost, no result recorded twice (seed ${SEED})`, {
+  timeout: 600_000,
+}, async (t) => {
   const began = Date.now();
   const dir = mkdtempSync(join(tmpdir(), 'baton-crash-'));
-  const files = { db: join(dir, 'baton.db'), effects: join(dir, 'side-effects.jsonl'), starts: join(dir, 'starts.jsonl') };
+  const files = {
+    db: join(dir, 'baton.db'),
+    effects: join(dir, 'side-effects.jsonl'),
+    starts: join(dir, 'starts.jsonl'),
+  };
   const base: Omit<ChildOptions, 'runs'> = { ...files, leaseMs: LEASE_MS, concurrency: 2 };
   const random = seededRandom(SEED);
   t.diagnostic(`seed ${SEED} (CRASH_SEED=${SEED} repeats this kill schedule); files in ${dir}`);
 
-  // Runs are added over the first 70% of cycles, so every restart finds fresh work to interrupt
-  // and re-starts every earlier key (which must return the existing run).
+  // Runs are added over the first half of the cycles, so every restart finds fresh work to
+  // interrupt and re-starts every earlier key (which must return the existing run).
   const rampCycles = Math.max(1, Math.floor(CYCLES * 0.5));
   let readyEstimateMs = 1_000;
   let earlyKills = 0;
@@ -60,7 +67,17 @@ test(`SIGKILL a worker ${CYCLES} times: no work lost, no result recorded twice (
       earlyKills++;
       await delay(random() * readyEstimateMs);
     } else {
-      await Promise.race([child.ready, child.exited]);
+      const ready = await Promise.race([
+        child.ready,
+        child.exited,
+        delay(READY_TIMEOUT_MS).then(() => 'late' as const),
+      ]);
+      if (ready === 'late') {
+        child.process.kill('SIGKILL');
+        assert.fail(
+          `cycle ${cycle}: the worker was not ready within ${READY_TIMEOUT_MS}ms:\n${child.stderrTail()}`,
+        );
+      }
       await delay(20 + random() * 480);
     }
     await killHard(child);
@@ -90,7 +107,8 @@ test(`SIGKILL a worker ${CYCLES} times: no work lost, no result recorded twice (
       assert.deepEqual(run.output, expectedOutput(i), `${runKey(i)} has the output computed without crashes`);
       histories.push(await store.loadEvents(run.id));
     }
-    checkIdempotentStarts(readJsonLines<StartRecord>(files.starts).records);
+    const starts = readJsonLines<StartRecord>(files.starts).records;
+    checkIdempotentStarts(starts);
 
     const summary = summarise(effects.records, histories);
     const seconds = ((Date.now() - began) / 1000).toFixed(1);
@@ -106,6 +124,10 @@ test(`SIGKILL a worker ${CYCLES} times: no work lost, no result recorded twice (
       assert.ok(summary.interruptedExecutions > 0, 'some kills interrupted a running handler');
       assert.ok(summary.reExecutedAttempts > 0, 'some interrupted attempts ran again');
       assert.ok(summary.maxAttempt >= 2, 'retries happened');
+      assert.ok(
+        starts.some((s) => !s.created),
+        'restarts started existing keys again and got the existing runs',
+      );
     }
   } finally {
     await store.close();

@@ -42,7 +42,10 @@ export function readJsonLines<T>(file: string): ParsedLines<T> {
     try {
       return JSON.parse(line) as T;
     } catch {
-      throw new BatonError('SIDE_EFFECT_LOG_CORRUPT', `${file}:${index + 1}: not a JSON record: ${line.slice(0, 200)}`);
+      throw new BatonError(
+        'SIDE_EFFECT_LOG_CORRUPT',
+        `${file}:${index + 1}: not a JSON record: ${line.slice(0, 200)}`,
+      );
     }
   });
   return { records, tornTail: tail.length > 0 };

@@ -15,7 +15,13 @@ import { parseArgs } from 'node:util';
 import { BatonError, type JsonValue } from '../../src/errors.ts';
 import type { TaskContext } from '../../src/kinds/types.ts';
 import { createEngine } from '../../src/runtime/engine.ts';
-import { CRASH_WORKFLOW_YAML, failingAttempts, HANDLER_RESULTS, type HandlerName, runKey } from './crash-workflow.ts';
+import {
+  CRASH_WORKFLOW_YAML,
+  failingAttempts,
+  HANDLER_RESULTS,
+  type HandlerName,
+  runKey,
+} from './crash-workflow.ts';
 import { openJsonLines } from './side-effect-log.ts';
 
 const { values: args } = parseArgs({
@@ -59,13 +65,25 @@ if (args['until-done']) {
   process.stdout.write('done\n');
 }
 
-async function instrumented(name: HandlerName, input: Record<string, unknown>, ctx: TaskContext): Promise<JsonValue> {
-  const record = { runId: ctx.runId, path: ctx.path, attempt: ctx.attempt, idempotencyKey: ctx.idempotencyKey, pid: process.pid };
+async function instrumented(
+  name: HandlerName,
+  input: Record<string, unknown>,
+  ctx: TaskContext,
+): Promise<JsonValue> {
+  const record = {
+    runId: ctx.runId,
+    path: ctx.path,
+    attempt: ctx.attempt,
+    idempotencyKey: ctx.idempotencyKey,
+    pid: process.pid,
+  };
   effects.append({ ...record, phase: 'start', handler: name, time: Date.now() });
   try {
     await sleep(Math.floor(Math.random() * 31), ctx.signal);
     if (name === 'flaky' && ctx.attempt <= failingAttempts(ctx.idempotencyKey)) {
-      throw new BatonError('FLAKY_UPSTREAM', `${ctx.path} fails its attempt ${ctx.attempt} on purpose`, { retryable: true });
+      throw new BatonError('FLAKY_UPSTREAM', `${ctx.path} fails its attempt ${ctx.attempt} on purpose`, {
+        retryable: true,
+      });
     }
   } catch (error) {
     // Aborted (lease lost) or failing on purpose: either way this execution ends without a result.
@@ -102,14 +120,19 @@ async function untilAllFinished(): Promise<void> {
   let progress = '';
   let progressAt = Date.now();
   for (;;) {
-    const active = await engine.listRuns({ status: ['pending', 'running', 'waiting', 'paused'], limit: 1_000 });
+    const active = await engine.listRuns({
+      status: ['pending', 'running', 'waiting', 'paused'],
+      limit: 1_000,
+    });
     if (active.length === 0) return;
     const now = active.map((run) => `${run.id}@${run.seq}`).join(',');
     if (now !== progress) {
       progress = now;
       progressAt = Date.now();
     } else if (Date.now() - progressAt > STALL_MS) {
-      const ids = active.map((run) => `${run.id} (${run.idempotencyKey}, ${run.status}, seq ${run.seq})`).join(', ');
+      const ids = active
+        .map((run) => `${run.id} (${run.idempotencyKey}, ${run.status}, seq ${run.seq})`)
+        .join(', ');
       process.stderr.write(`stuck: ${active.length} runs made no progress for ${STALL_MS}ms: ${ids}\n`);
       process.exit(3);
     }

@@ -9,9 +9,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { RunEvent } from '../../src/core/events.ts';
+import type { RunRow } from '../../src/core/projection.ts';
 import { changedStepRows, runRow } from '../../src/core/projection.ts';
 import { replay, TERMINAL_RUN_STATUSES } from '../../src/core/state.ts';
-import type { RunRow } from '../../src/core/projection.ts';
 import type { Store } from '../../src/store/types.ts';
 
 /** One line a handler writes before (`start`) and after (`end`) its side effect. */
@@ -74,7 +74,11 @@ export async function checkHistory(options: HistoryCheckOptions): Promise<Violat
     const known = new Set(runIds);
     for (const [runId, records] of effectsByRun) {
       if (!known.has(runId)) {
-        violations.push({ rule: 'unknown-run', runId, message: `${records.length} side-effect records name a run that does not exist` });
+        violations.push({
+          rule: 'unknown-run',
+          runId,
+          message: `${records.length} side-effect records name a run that does not exist`,
+        });
       }
     }
   }
@@ -83,7 +87,11 @@ export async function checkHistory(options: HistoryCheckOptions): Promise<Violat
     const row = await store.getRun(runId);
     const context: RunCheck = { runId, events, effects: effectsByRun.get(runId) ?? [], options, violations };
     if (!row || events.length === 0) {
-      violations.push({ rule: 'history-malformed', runId, message: `run row ${row ? 'exists' : 'missing'}, ${events.length} events` });
+      violations.push({
+        rule: 'history-malformed',
+        runId,
+        message: `run row ${row ? 'exists' : 'missing'}, ${events.length} events`,
+      });
       continue;
     }
     checkSequence(context);
@@ -105,11 +113,19 @@ interface RunCheck {
 function checkSequence({ runId, events, violations }: RunCheck): void {
   events.forEach((event, index) => {
     if (event.seq !== index + 1) {
-      violations.push({ rule: 'seq-not-contiguous', runId, message: `event #${index + 1} (${event.type}) has seq ${event.seq}` });
+      violations.push({
+        rule: 'seq-not-contiguous',
+        runId,
+        message: `event #${index + 1} (${event.type}) has seq ${event.seq}`,
+      });
     }
   });
   if (events[0]?.type !== 'RunStarted') {
-    violations.push({ rule: 'history-malformed', runId, message: `history starts with ${events[0]?.type}, not RunStarted` });
+    violations.push({
+      rule: 'history-malformed',
+      runId,
+      message: `history starts with ${events[0]?.type}, not RunStarted`,
+    });
   }
 }
 
@@ -124,16 +140,26 @@ function checkOutcomes({ runId, events, options, violations }: RunCheck, row: Ru
       continue;
     }
     if (finished) {
-      violations.push({ rule: 'event-after-outcome', runId, message: `${event.type} (seq ${event.seq}) was appended after the run's outcome` });
+      violations.push({
+        rule: 'event-after-outcome',
+        runId,
+        message: `${event.type} (seq ${event.seq}) was appended after the run's outcome`,
+      });
     }
     if (OUTCOME_TYPES.has(event.type)) {
       outcomes++;
       finished = true;
-      if (outcomes > 1) violations.push({ rule: 'outcome-count', runId, message: `a second outcome ${event.type} at seq ${event.seq}` });
+      if (outcomes > 1)
+        violations.push({
+          rule: 'outcome-count',
+          runId,
+          message: `a second outcome ${event.type} at seq ${event.seq}`,
+        });
     }
   }
   if (options.requireTerminal !== false) {
-    if (outcomes === 0) violations.push({ rule: 'outcome-count', runId, message: 'the run has no outcome event' });
+    if (outcomes === 0)
+      violations.push({ rule: 'outcome-count', runId, message: 'the run has no outcome event' });
     if (!TERMINAL_RUN_STATUSES.has(row.status)) {
       violations.push({ rule: 'run-not-terminal', runId, message: `the run is still ${row.status}` });
     }
@@ -187,7 +213,12 @@ function checkSteps({ runId, events, effects, options, violations }: RunCheck): 
   for (const [path, step] of steps) {
     if (step.completions.length > 1) {
       const seqs = step.completions.map((e) => e.seq).join(', ');
-      violations.push({ rule: 'duplicate-step-result', runId, path, message: `StepCompleted recorded ${step.completions.length} times (seq ${seqs})` });
+      violations.push({
+        rule: 'duplicate-step-result',
+        runId,
+        path,
+        message: `StepCompleted recorded ${step.completions.length} times (seq ${seqs})`,
+      });
     }
   }
   checkEffects(runId, steps, effects, options, violations);
@@ -210,22 +241,43 @@ function checkEffects(
     for (const record of records) {
       const where = `attempt ${record.attempt} ${record.phase} at ${record.time} (pid ${record.pid ?? '?'})`;
       if (record.idempotencyKey !== expectedKey) {
-        violations.push({ rule: 'wrong-idempotency-key', runId, path, message: `${where} used key "${record.idempotencyKey}", expected "${expectedKey}"` });
+        violations.push({
+          rule: 'wrong-idempotency-key',
+          runId,
+          path,
+          message: `${where} used key "${record.idempotencyKey}", expected "${expectedKey}"`,
+        });
       }
       const schedulings = step?.attempts.get(record.attempt);
       if (!schedulings) {
-        violations.push({ rule: 'unscheduled-execution', runId, path, message: `${where}: history never scheduled this attempt` });
+        violations.push({
+          rule: 'unscheduled-execution',
+          runId,
+          path,
+          message: `${where}: history never scheduled this attempt`,
+        });
         continue;
       }
       if (record.phase !== 'start') continue;
-      const scheduling = schedulings.findLast((s) => s.scheduledAt <= record.time + tolerance) ?? schedulings[0];
+      const scheduling =
+        schedulings.findLast((s) => s.scheduledAt <= record.time + tolerance) ?? schedulings[0];
       if (record.time + tolerance < scheduling.runAt) {
-        violations.push({ rule: 'executed-before-due', runId, path, message: `${where}, but the attempt was due at ${scheduling.runAt}` });
+        violations.push({
+          rule: 'executed-before-due',
+          runId,
+          path,
+          message: `${where}, but the attempt was due at ${scheduling.runAt}`,
+        });
       }
       const resultAt = completedAt ?? scheduling.resultAt;
       if (resultAt !== undefined && record.time > resultAt + tolerance) {
         const what = completedAt !== undefined ? 'the step completed' : 'this attempt failed';
-        violations.push({ rule: 'executed-after-result', runId, path, message: `${where}, after ${what} at ${resultAt}` });
+        violations.push({
+          rule: 'executed-after-result',
+          runId,
+          path,
+          message: `${where}, after ${what} at ${resultAt}`,
+        });
       }
     }
   }
@@ -237,12 +289,27 @@ function checkEffects(
         if (scheduling.resultAt === undefined) continue;
         // Records of this scheduling: between it and the next scheduling of the same attempt number.
         const until = schedulings[index + 1]?.scheduledAt ?? Number.POSITIVE_INFINITY;
-        const own = records.filter((r) => r.attempt === number && r.time + tolerance >= scheduling.scheduledAt && r.time <= until + tolerance);
+        const own = records.filter(
+          (r) =>
+            r.attempt === number &&
+            r.time + tolerance >= scheduling.scheduledAt &&
+            r.time <= until + tolerance,
+        );
         if (!scheduling.failed && !own.some((r) => r.phase === 'end' && r.outcome !== 'error')) {
-          violations.push({ rule: 'missing-side-effect', runId, path, message: `attempt ${number} completed but no handler execution of it finished` });
+          violations.push({
+            rule: 'missing-side-effect',
+            runId,
+            path,
+            message: `attempt ${number} completed but no handler execution of it finished`,
+          });
         }
         if (scheduling.failed && !own.some((r) => r.phase === 'start')) {
-          violations.push({ rule: 'missing-side-effect', runId, path, message: `attempt ${number} failed but no handler execution of it started` });
+          violations.push({
+            rule: 'missing-side-effect',
+            runId,
+            path,
+            message: `attempt ${number} failed but no handler execution of it started`,
+          });
         }
       }
     }
@@ -250,12 +317,19 @@ function checkEffects(
 }
 
 /** The stored run row (and step rows) must be what replaying the history gives. */
-async function checkProjections({ runId, events, options, violations }: RunCheck, row: RunRow): Promise<void> {
+async function checkProjections(
+  { runId, events, options, violations }: RunCheck,
+  row: RunRow,
+): Promise<void> {
   let state: ReturnType<typeof replay>;
   try {
     state = replay(runId, events);
   } catch (error) {
-    violations.push({ rule: 'replay-mismatch', runId, message: `history does not replay: ${(error as Error).message}` });
+    violations.push({
+      rule: 'replay-mismatch',
+      runId,
+      message: `history does not replay: ${(error as Error).message}`,
+    });
     return;
   }
   const replayed = runRow(state);
@@ -274,9 +348,14 @@ async function checkProjections({ runId, events, options, violations }: RunCheck
     const stored = storedSteps.get(step.path);
     const mismatch = !stored
       ? 'is missing'
-      : (['status', 'attempt', 'output'] as const).find((field) => !isDeepStrictEqual(normalise(step[field]), normalise(stored[field])));
+      : (['status', 'attempt', 'output'] as const).find(
+          (field) => !isDeepStrictEqual(normalise(step[field]), normalise(stored[field])),
+        );
     if (mismatch) {
-      const detail = mismatch === 'is missing' ? mismatch : `has ${mismatch} ${JSON.stringify(stored?.[mismatch])}, replay gives ${JSON.stringify(step[mismatch])}`;
+      const detail =
+        mismatch === 'is missing'
+          ? mismatch
+          : `has ${mismatch} ${JSON.stringify(stored?.[mismatch])}, replay gives ${JSON.stringify(step[mismatch])}`;
       violations.push({ rule: 'replay-mismatch', runId, path: step.path, message: `step row ${detail}` });
     }
   }
@@ -310,7 +389,9 @@ function normalise(value: unknown): unknown {
 }
 
 export function formatViolations(violations: readonly Violation[], limit = 50): string {
-  const lines = violations.slice(0, limit).map((v) => `[${v.rule}] ${v.runId}${v.path ? ` ${v.path}` : ''}: ${v.message}`);
+  const lines = violations
+    .slice(0, limit)
+    .map((v) => `[${v.rule}] ${v.runId}${v.path ? ` ${v.path}` : ''}: ${v.message}`);
   if (violations.length > limit) lines.push(`… and ${violations.length - limit} more`);
   return lines.join('\n');
 }

@@ -10,7 +10,12 @@ import { emptyBatonTables, freshSchema, postgresSkipReason } from '../helpers/po
 import { completed, RunBuilder, scheduled } from './run-builder.ts';
 
 const skip = await postgresSkipReason();
-const { url, schema, drop } = freshSchema('commit');
+// A deadlock would stall its victims for deadlock_timeout before PostgreSQL breaks it; a
+// long timeout makes one unmistakable from a slow machine (the race test times commits).
+const DEADLOCK_TIMEOUT_MS = 5_000;
+const { url, schema, drop } = freshSchema('commit', {
+  options: `-c deadlock_timeout=${DEADLOCK_TIMEOUT_MS}`,
+});
 let one: PostgresStore;
 let two: PostgresStore;
 
@@ -82,7 +87,7 @@ describe('PostgreSQL commits', { skip }, () => {
           complete: leaseOf(b),
         }),
       ]);
-      assert.ok(Date.now() - started < 900, 'no lock wait long enough to be a deadlock');
+      assert.ok(Date.now() - started < DEADLOCK_TIMEOUT_MS / 2, 'no lock wait long enough to be a deadlock');
       if (completion.ok) {
         assert.deepEqual(outcome, { ok: false, reason: 'conflict', runId: id });
         assert.ok(await one.getTask(b.id), 'the losing completion keeps its task');
@@ -93,6 +98,25 @@ describe('PostgreSQL commits', { skip }, () => {
         assert.equal(await one.getTask(a.id), undefined);
       }
     }
+  });
+
+  test('an event whose sequence number is taken is a conflict, and nothing is written', async () => {
+    await emptyBatonTables(schema);
+    const at = await one.now();
+    const { builder, write } = RunBuilder.start('dup', { at }, [scheduled('a', at)]);
+    await one.commit({ writes: [write] });
+    const bad = builder.next([completed('a', 1), scheduled('b', at)], at);
+    bad.events = bad.events.map((event) => ({ ...event, seq: event.seq - 1 }));
+    const other = RunBuilder.start('other', { at }, [scheduled('x', at)]).write;
+    assert.deepEqual(await one.commit({ writes: [other, bad] }), {
+      ok: false,
+      reason: 'conflict',
+      runId: 'dup',
+    });
+    assert.equal((await one.loadEvents('dup')).length, 2);
+    assert.equal((await one.getRun('dup'))?.seq, 2);
+    assert.equal(await one.getRun('other'), undefined);
+    assert.equal(await one.getTask('dup|step|b|1'), undefined);
   });
 
   test('history keeps NUL and lone surrogates exactly; jsonb projections get U+FFFD instead of failing', async () => {

@@ -17,7 +17,7 @@ const VERBS: { verb: Verb; past: string; description: string; reason: boolean }[
   {
     verb: 'cancel',
     past: 'cancelled',
-    description: 'cancel a run: running steps are aborted, compensations run',
+    description: 'cancel a run: running steps are aborted',
     reason: true,
   },
   {

@@ -6,10 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { RunState } from '../../core/state.ts';
-import { loadWorkflowFile } from '../../language/index.ts';
+import { loadWorkflowFile, type WorkflowDefinition } from '../../language/index.ts';
 import type { Engine } from '../../runtime/engine.ts';
 import type { Worker } from '../../runtime/worker.ts';
 import { approvalHint, pendingApprovalSteps } from '../approval-hint.ts';
+import { watchChildApprovals } from '../child-approvals.ts';
 import { batonCommand, type GlobalOptions, globalOptions, openEngine, printJson } from '../context.ts';
 import { errorText } from '../event-text.ts';
 import { EXIT } from '../exit.ts';
@@ -25,6 +26,7 @@ interface RunOptions {
   idempotencyKey?: string;
   wait: boolean;
   require?: string[];
+  with?: string[];
   concurrency?: number;
 }
 
@@ -45,6 +47,11 @@ export function registerRun(program: Command): void {
     )
     .option('--no-wait', 'only start the run and print its id; `baton worker` executes it')
     .option(
+      '--with <file>',
+      'also register this workflow file, e.g. a child workflow it starts (repeatable)',
+      collect,
+    )
+    .option(
       '--require <module>',
       'module exporting register(engine), e.g. task handlers (repeatable)',
       collect,
@@ -56,9 +63,8 @@ export function registerRun(program: Command): void {
       const engine = await openEngine(globals);
       try {
         await loadHandlerModules(engine, options.require ?? []);
-        const definition = await loadWorkflowFile(file, { registry: engine.registry });
-        const source = await readFile(file, 'utf8').catch(() => undefined);
-        await engine.register(definition, source);
+        for (const extra of options.with ?? []) await registerFile(engine, extra);
+        const definition = await registerFile(engine, file);
         const handle = await engine.start(definition, inputs, { idempotencyKey: options.idempotencyKey });
         if (!handle.created) process.stderr.write(`idempotency key matched run ${handle.id}; following it\n`);
         if (!options.wait) return await reportStarted(engine, globals, handle.id, handle.created);
@@ -67,6 +73,14 @@ export function registerRun(program: Command): void {
         await engine.close();
       }
     });
+}
+
+/** Registers a file's definition with its source text (kept for `baton definitions` and the UI). */
+async function registerFile(engine: Engine, file: string): Promise<WorkflowDefinition> {
+  const definition = await loadWorkflowFile(file, { registry: engine.registry });
+  const source = await readFile(file, 'utf8').catch(() => undefined);
+  await engine.register(definition, source);
+  return definition;
 }
 
 async function reportStarted(
@@ -109,8 +123,12 @@ async function execute(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const hinted = new Set<string>();
+  let stopWatching = () => {};
   try {
     const worker = engine.startWorker(concurrency === undefined ? {} : { concurrency });
+    stopWatching = watchChildApprovals(engine, runId, (childRunId, path) =>
+      progress.note(err.yellow(`${approvalHint(globals, childRunId, path)}\n  (in child run ${childRunId})`)),
+    );
     const state = await followRun(engine, runId, {
       signal: interrupt.signal,
       onEvent: (event, current) => progress.event(event, current),
@@ -126,6 +144,7 @@ async function execute(
     if (!state.outcome) return await interrupted(engine, worker, globals, state);
     return report(globals, state);
   } finally {
+    stopWatching();
     progress.finish();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -141,7 +160,7 @@ async function interrupted(
   const inFlight = worker.inFlightCount;
   if (inFlight > 0)
     process.stderr.write(
-      `stopping: waiting for ${inFlight} running step(s) to finish (Ctrl-C again to quit now)\n`,
+      `stopping: waiting for ${inFlight} task(s) in progress to finish (Ctrl-C again to quit now)\n`,
     );
   await engine.stopWorker();
   const run = await engine.getRun(state.id);

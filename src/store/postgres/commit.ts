@@ -54,13 +54,21 @@ export async function commitTransaction(
   } catch (error) {
     await client.query('ROLLBACK');
     if (error instanceof Rejected) return error.result;
-    const runId = request.writes[0]?.runId;
     // Another commit appended the same sequence numbers, or a deadlock between multi-run
     // commits: either way the caller must re-read history and decide again.
+    const runId = conflictingRun(error) ?? request.writes[0]?.runId;
     if (runId !== undefined && (sqlState(error) === UNIQUE_VIOLATION || isRaceLost(error)))
       return { ok: false, reason: 'conflict', runId };
     throw error;
   }
+}
+
+/** The run named by a duplicate-event error ("Key (run_id, seq)=(r1, 3) already exists."). */
+function conflictingRun(error: unknown): string | undefined {
+  const detail = (error as { detail?: unknown } | null)?.detail;
+  const match =
+    typeof detail === 'string' ? /^Key \(run_id, seq\)=\((.*), \d+\) already exists/.exec(detail) : null;
+  return match?.[1];
 }
 
 async function leaseHeld(client: ClientBase, sql: Statements, lease: Lease): Promise<boolean> {
@@ -195,16 +203,18 @@ async function insertTasks(
     claim?.leaseMs ?? 0,
   ]);
   if (!claim) return;
-  const byId = new Map(list.map((t) => [t.id, t]));
-  for (const row of result.rows) {
-    const task = row.id === null ? undefined : byId.get(String(row.id));
-    if (task)
-      claimed.push({
-        ...task,
-        owner: claim.owner,
-        token: Number(row.lease_token),
-        leaseExpiresAt: Number(row.lease_expires_at),
-      });
+  // Reported in insertion order, like the tasks were decided.
+  const leased = new Map(result.rows.filter((row) => row.id !== null).map((row) => [String(row.id), row]));
+  for (const task of list) {
+    const row = leased.get(task.id);
+    if (!row) continue;
+    leased.delete(task.id);
+    claimed.push({
+      ...task,
+      owner: claim.owner,
+      token: Number(row.lease_token),
+      leaseExpiresAt: Number(row.lease_expires_at),
+    });
   }
 }
 

@@ -66,19 +66,23 @@ export class StorePool {
   /** Runs `work` on one connection (for transactions). */
   async withClient<T>(operation: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
     this.#checkOpen(operation);
-    let client: PoolClient;
-    try {
-      client = await this.#pool.connect();
-    } catch (error) {
-      throw storeError(error, operation);
-    }
     // A checked-out client has no error listener of the pool's; without one, a connection
-    // dropped between queries would be an unhandled 'error' event.
+    // dropped between queries would be an unhandled 'error' event. The listener is attached
+    // in the callback, synchronously: the server's goodbye can arrive in the same packet
+    // as the connection's readiness, before a promise continuation would run.
     let broken: unknown;
     const onError = (error: unknown) => {
       broken ??= error;
     };
-    client.on('error', onError);
+    const client = await new Promise<PoolClient>((resolve, reject) => {
+      this.#pool.connect((error, connected) => {
+        if (error || !connected) reject(storeError(error ?? new Error('no connection'), operation));
+        else {
+          connected.on('error', onError);
+          resolve(connected);
+        }
+      });
+    });
     try {
       return await work(client);
     } catch (error) {

@@ -6,8 +6,9 @@
 import { registerStoreFactory } from '../open.ts';
 import { PostgresStore } from './postgres-store.ts';
 
-export function openPostgresStore(url: string): Promise<PostgresStore> {
-  return Promise.resolve(new PostgresStore({ url }));
+/** The factory behind the URLs: a store for `url`; `openStore` then calls `init()`. */
+export async function openPostgresStore(url: string): Promise<PostgresStore> {
+  return new PostgresStore({ url });
 }
 
 registerStoreFactory('postgres', openPostgresStore);

@@ -21,15 +21,17 @@ const INSERT_RUN = `INSERT INTO runs (id, ordinal, workflow_name, workflow_versi
   VALUES (?, (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM runs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const UPDATE_RUN =
   'UPDATE runs SET status = ?, output = ?, error = ?, seq = ?, updated_at = ?, finished_at = ? WHERE id = ? AND seq = ?';
-const UPSERT_STEP = `INSERT INTO steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for, started_at, updated_at, finished_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
-    output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
-    updated_at = excluded.updated_at, finished_at = excluded.finished_at`;
+const STEP_COLUMNS =
+  '(run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for, started_at, updated_at, finished_at)';
+const STEP_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const STEP_UPSERT = `ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt,
+  input = excluded.input, output = excluded.output, error = excluded.error, detail = excluded.detail,
+  waiting_for = excluded.waiting_for, updated_at = excluded.updated_at, finished_at = excluded.finished_at`;
+const EVENT_ROW = '(?, ?, ?, ?, ?)';
 const INSERT_TASK = `INSERT INTO tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
-/** Events of one write are inserted with one statement of up to this many rows. */
-const EVENT_ROWS_PER_STATEMENT = 8;
+/** Events and step rows of one write go in multi-row statements of up to this many rows. */
+const ROWS_PER_STATEMENT = 8;
 
 export class CommitWriter {
   readonly #db: DatabaseSync;
@@ -50,28 +52,33 @@ export class CommitWriter {
 
   /** Applies one request; `now` is the store clock's time, used for claim-on-insert leases. */
   apply(request: CommitRequest, now: number): CommitResult {
-    const lease = request.complete ?? request.verify;
-    const { writes } = request;
-    if (lease && writes.length === 0) {
-      const held = request.complete ? this.#completeTask(request.complete) : this.#leaseHeld(lease);
+    const { writes, complete, verify } = request;
+    if (writes.length === 0) {
+      const lease = complete ?? verify;
+      if (!lease) return { ok: true };
+      const held = complete ? this.#takeTask(complete) !== undefined : this.#leaseHeld(lease);
       return held ? { ok: true } : { ok: false, reason: 'stale-lease', taskId: lease.taskId };
     }
-    if (lease && !this.#leaseHeld(lease)) return { ok: false, reason: 'stale-lease', taskId: lease.taskId };
-    // With one write, its first statement doubles as its check (a guarded UPDATE or an INSERT
-    // after lookups); several writes are all checked first so that none is half applied.
+    if (verify && !this.#leaseHeld(verify))
+      return { ok: false, reason: 'stale-lease', taskId: verify.taskId };
+    // Several writes are all checked before the first is applied; a single write's first
+    // statement is its own check (a guarded UPDATE, or an INSERT after lookups).
     if (writes.length > 1) {
       const failure = this.#checkAll(writes);
       if (failure) return failure;
     }
+    // Completing the task first checks the lease in the same statement; in the rare case the
+    // run write then conflicts, the row is put back as it was.
+    const completed = complete ? this.#takeTask(complete) : undefined;
+    if (complete && !completed) return { ok: false, reason: 'stale-lease', taskId: complete.taskId };
     const claimed: ClaimedTask[] = [];
     for (let i = 0; i < writes.length; i++) {
       const failure = this.#writeRun(writes[i]);
       if (failure) {
         if (i > 0) throw internal(`write ${i} of a checked request failed: ${failure.reason}`);
+        if (completed) this.#restoreTask(completed);
         return failure;
       }
-      if (i === 0 && request.complete && !this.#completeTask(request.complete))
-        throw internal('a checked lease vanished');
       this.#writeEvents(writes[i]);
       this.#writeSteps(writes[i].runId, writes[i].steps.upsert, writes[i].steps.remove);
       this.#writeTasks(writes[i], request.claim, now, claimed);
@@ -80,24 +87,25 @@ export class CommitWriter {
   }
 
   #leaseHeld(lease: Lease): boolean {
-    return (
-      this.#sql('SELECT 1 AS held FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').get(
-        lease.taskId,
-        lease.owner,
-        lease.token,
-      ) !== undefined
+    const held = this.#sql(
+      'SELECT 1 AS held FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?',
     );
+    return held.get(lease.taskId, lease.owner, lease.token) !== undefined;
   }
 
-  #completeTask(lease: Lease): boolean {
-    return (
-      Number(
-        this.#sql('DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?').run(
-          lease.taskId,
-          lease.owner,
-          lease.token,
-        ).changes,
-      ) > 0
+  /** Deletes the task if the lease is still held, returning the deleted row. */
+  #takeTask(lease: Lease): Row | undefined {
+    const take = this.#sql(
+      'DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ? RETURNING *',
+    );
+    return take.get(lease.taskId, lease.owner, lease.token) as Row | undefined;
+  }
+
+  #restoreTask(row: Row): void {
+    const columns = Object.keys(row);
+    const values = columns.map((column) => row[column] as string | number | null);
+    this.#sql(`INSERT INTO tasks (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(
+      ...values,
     );
   }
 
@@ -176,24 +184,26 @@ export class CommitWriter {
 
   #writeEvents(write: RunWrite): void {
     const { events, runId } = write;
-    for (let start = 0; start < events.length; start += EVENT_ROWS_PER_STATEMENT) {
-      const count = Math.min(EVENT_ROWS_PER_STATEMENT, events.length - start);
+    for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
+      const count = Math.min(ROWS_PER_STATEMENT, events.length - start);
       const params: (string | number)[] = [];
       for (let i = start; i < start + count; i++) {
         const event = events[i];
         params.push(runId, event.seq, event.type, event.at, JSON.stringify(event));
       }
-      this.#sql(
-        `INSERT INTO events (run_id, seq, type, at, body) VALUES ${'(?, ?, ?, ?, ?), '.repeat(count - 1)}(?, ?, ?, ?, ?)`,
-      ).run(...params);
+      this.#sql(`INSERT INTO events (run_id, seq, type, at, body) VALUES ${rows(EVENT_ROW, count)}`).run(
+        ...params,
+      );
     }
   }
 
   #writeSteps(runId: string, upsert: readonly StepRow[], remove: readonly string[]): void {
-    if (upsert.length > 0) {
-      const statement = this.#sql(UPSERT_STEP);
-      for (const step of upsert) {
-        statement.run(
+    for (let start = 0; start < upsert.length; start += ROWS_PER_STATEMENT) {
+      const count = Math.min(ROWS_PER_STATEMENT, upsert.length - start);
+      const params: (string | number | null)[] = [];
+      for (let i = start; i < start + count; i++) {
+        const step = upsert[i];
+        params.push(
           runId,
           step.path,
           step.stepId,
@@ -209,6 +219,9 @@ export class CommitWriter {
           step.finishedAt ?? null,
         );
       }
+      this.#sql(`INSERT INTO steps ${STEP_COLUMNS} VALUES ${rows(STEP_ROW, count)} ${STEP_UPSERT}`).run(
+        ...params,
+      );
     }
     if (remove.length > 0) {
       const del = this.#sql('DELETE FROM steps WHERE run_id = ? AND path = ?');
@@ -264,6 +277,10 @@ function claimable(task: TaskSpec, claim: ClaimOptions, now: number): boolean {
     (!claim.kinds?.length || claim.kinds.includes(task.kind)) &&
     (!claim.queues?.length || claim.queues.includes(task.queue))
   );
+}
+
+function rows(row: string, count: number): string {
+  return `${row}, `.repeat(count - 1) + row;
 }
 
 function json(value: unknown): string | null {

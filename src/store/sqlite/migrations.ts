@@ -92,4 +92,25 @@ CREATE TABLE rejected_commits (
 );
 `,
   },
+  {
+    // History rows in append order (a rowid table) instead of clustered by run: a group
+    // commit then appends every run's events to the same few pages, where the clustered
+    // table dirtied (and wrote to the WAL) one page per run per commit. The unique index
+    // keeps lookups by run and the one-event-per-sequence-number guarantee.
+    version: 2,
+    sql: `
+CREATE TABLE events_appended (
+  id INTEGER PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+INSERT INTO events_appended (run_id, seq, type, at, body) SELECT run_id, seq, type, at, body FROM events ORDER BY at, run_id, seq;
+DROP TABLE events;
+ALTER TABLE events_appended RENAME TO events;
+CREATE UNIQUE INDEX events_by_run ON events (run_id, seq);
+`,
+  },
 ];

@@ -56,7 +56,12 @@ export class SqliteStore implements Store {
     this.#clock = options.clock ?? systemClock;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.#db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
-    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;');
+    // A checkpoint (copy the WAL into the database, two fsyncs) every 10,000 pages instead of
+    // SQLite's 1,000: pages rewritten by consecutive commits are copied once, and the
+    // fsync pauses come ten times less often. The WAL file grows to about 40 MB.
+    this.#db.exec(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 10000;',
+    );
     this.#writer = new CommitWriter(this.#db);
   }
 

@@ -1,0 +1,113 @@
+/**
+ * Resolves `provider:model-id` to an AI SDK language model. Keys and endpoints come from the
+ * worker's environment (or the role's `apiKeyEnv` / `baseURL`) at call time, never from
+ * history: a missing key fails with one message saying which variable to set. Record and
+ * replay (record-replay.ts) wrap or replace the model here, so every call site gets them.
+ */
+import { createAnthropic } from '@ai-sdk/anthropic';
+import { createOpenAI } from '@ai-sdk/openai';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
+import { wrapLanguageModel } from 'ai';
+import { notConfigured } from './llm-errors.ts';
+import { createMockModel } from './mock-provider.ts';
+import { recordingMiddleware, replayModel } from './record-replay.ts';
+
+export type ProviderEnv = Readonly<Record<string, string | undefined>>;
+
+/** Builds a model for a custom provider prefix (engine option `agents.providers`). */
+export type ModelFactory = (modelId: string) => LanguageModelV3;
+
+export interface ModelSettings {
+  env: ProviderEnv;
+  providers: Readonly<Record<string, ModelFactory>>;
+  /** File to record real exchanges into (BATON_LLM_RECORD). */
+  record?: string;
+  /** File to serve recorded exchanges from (BATON_LLM_REPLAY). */
+  replay?: string;
+}
+
+export interface ModelRequest {
+  model: string;
+  baseURL?: string;
+  apiKeyEnv?: string;
+  mock?: unknown;
+}
+
+export function splitModel(model: string): { provider: string; modelId: string } {
+  const separator = model.indexOf(':');
+  return separator < 0
+    ? { provider: '', modelId: model }
+    : { provider: model.slice(0, separator), modelId: model.slice(separator + 1) };
+}
+
+export function resolveModel(request: ModelRequest, settings: ModelSettings): LanguageModelV3 {
+  const { provider } = splitModel(request.model);
+  if (settings.replay && provider !== 'mock') return replayModel(settings.replay, request.model);
+  const model = providerModel(request, settings);
+  if (settings.record && provider !== 'mock') {
+    return wrapLanguageModel({
+      model,
+      middleware: recordingMiddleware(settings.record, request.model),
+    }) as LanguageModelV3;
+  }
+  return model;
+}
+
+function providerModel(request: ModelRequest, settings: ModelSettings): LanguageModelV3 {
+  const { provider, modelId } = splitModel(request.model);
+  const { env } = settings;
+  const custom = settings.providers[provider];
+  if (custom) return custom(modelId);
+  switch (provider) {
+    case 'mock':
+      return createMockModel(modelId, request.mock);
+    case 'openai': {
+      const apiKey = key(request, env, 'OPENAI_API_KEY');
+      // Chat Completions rather than the Responses API: every OpenAI-compatible server speaks it too.
+      return createOpenAI({ apiKey, baseURL: request.baseURL ?? env.OPENAI_BASE_URL }).chat(modelId);
+    }
+    case 'anthropic': {
+      const apiKey = key(request, env, 'ANTHROPIC_API_KEY');
+      return createAnthropic({ apiKey, baseURL: request.baseURL ?? env.ANTHROPIC_BASE_URL })(modelId);
+    }
+    case 'ollama':
+      return createOpenAICompatible({
+        name: 'ollama',
+        baseURL: request.baseURL ?? env.OLLAMA_BASE_URL ?? 'http://127.0.0.1:11434/v1',
+        includeUsage: true,
+      }).chatModel(modelId);
+    case 'openai-compatible': {
+      const baseURL = request.baseURL ?? env.BATON_OPENAI_COMPATIBLE_BASE_URL;
+      if (!baseURL) {
+        throw notConfigured(
+          request.model,
+          'an OpenAI-compatible model needs an endpoint: set BATON_OPENAI_COMPATIBLE_BASE_URL ' +
+            '(e.g. http://127.0.0.1:8000/v1) in the worker environment or baseURL in the role',
+        );
+      }
+      const keyName = request.apiKeyEnv ?? 'BATON_OPENAI_COMPATIBLE_API_KEY';
+      return createOpenAICompatible({
+        name: 'openai-compatible',
+        baseURL,
+        apiKey: env[keyName] || undefined,
+        includeUsage: true,
+      }).chatModel(modelId);
+    }
+    default:
+      throw notConfigured(
+        request.model,
+        `unknown provider "${provider}"; use openai, anthropic, ollama, openai-compatible or mock, ` +
+          'or register a provider with the engine option agents.providers',
+      );
+  }
+}
+
+function key(request: ModelRequest, env: ProviderEnv, defaultName: string): string {
+  const name = request.apiKeyEnv ?? defaultName;
+  const value = env[name];
+  if (!value) {
+    throw notConfigured(request.model, `no API key: set ${name} in the environment of the worker that runs agent steps`);
+  }
+  return value;
+}

@@ -1,0 +1,84 @@
+/**
+ * What the engine owns for agent steps and hands to them through ExecuteServices: the
+ * registered tools, model settings (environment, custom providers, record/replay), the price
+ * table, and the MCP connections, which live as long as the engine.
+ */
+import type { Logger } from 'pino';
+import { BatonError } from '../errors.ts';
+import type { ExecuteServices } from '../kinds/types.ts';
+import { loadPriceTable, type PriceTable } from './prices.ts';
+import type { ModelFactory, ModelSettings, ProviderEnv } from './providers.ts';
+import type { McpServerSpec } from './role.ts';
+import { McpManager } from './tools/mcp.ts';
+import { checkToolDefinition } from './tools/registered.ts';
+import type { ToolDefinition } from './tools/types.ts';
+import type { RunWorkflow } from './tools/workflow-tool.ts';
+import { onceWarner, type PricingContext } from './usage.ts';
+
+export interface AgentEngineOptions {
+  /** Where API keys and base URLs are read from (default: process.env of the worker). */
+  env?: ProviderEnv;
+  /** Price overrides and additions, merged over the defaults and BATON_LLM_PRICES. */
+  prices?: Partial<PriceTable>;
+  /** Extra providers by prefix: `{ google: (id) => google(id) }` makes `model: google:gemini-2.0-flash` work. */
+  providers?: Record<string, ModelFactory>;
+  /** MCP servers roles may name in `mcp: [name]`. */
+  mcpServers?: Record<string, Omit<McpServerSpec, 'name'>>;
+  /** Record real exchanges to this file (default: BATON_LLM_RECORD). */
+  record?: string;
+  /** Serve exchanges from this file instead of providers (default: BATON_LLM_REPLAY). */
+  replay?: string;
+}
+
+export class AgentServices {
+  readonly tools = new Map<string, ToolDefinition>();
+  readonly models: ModelSettings;
+  readonly pricing: PricingContext;
+  readonly mcp: McpManager;
+
+  constructor(options: AgentEngineOptions = {}, log?: Logger) {
+    const env = options.env ?? process.env;
+    this.models = {
+      env,
+      providers: options.providers ?? {},
+      record: options.record ?? (env.BATON_LLM_RECORD || undefined),
+      replay: options.replay ?? (env.BATON_LLM_REPLAY || undefined),
+    };
+    this.pricing = {
+      prices: loadPriceTable(options.prices, env.BATON_LLM_PRICES),
+      warnUnknownModel: onceWarner((model) =>
+        log?.warn(
+          { model },
+          `no price known for ${model}: its calls are recorded with cost 0. Add it with the engine option ` +
+            'agents.prices or a BATON_LLM_PRICES file.',
+        ),
+      ),
+    };
+    this.mcp = new McpManager(options.mcpServers);
+  }
+
+  registerTool(name: string, definition: ToolDefinition): void {
+    checkToolDefinition(name, definition);
+    this.tools.set(name, definition);
+  }
+
+  close(): Promise<void> {
+    return this.mcp.close();
+  }
+}
+
+/** The agent services of an engine, with a clear error when a kind runs outside one. */
+export function agentServicesOf(services: ExecuteServices): AgentServices {
+  const agents = services.agents;
+  if (!(agents instanceof AgentServices)) {
+    throw new BatonError(
+      'AGENT_SERVICES_MISSING',
+      'agent steps need the engine’s agent services (services.agents); run them through createEngine()',
+    );
+  }
+  return agents;
+}
+
+export function runWorkflowOf(services: ExecuteServices): RunWorkflow | undefined {
+  return typeof services.runWorkflow === 'function' ? (services.runWorkflow as RunWorkflow) : undefined;
+}
