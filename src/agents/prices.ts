@@ -108,12 +108,14 @@ function readPriceFile(file: string): Partial<PriceTable> {
 export function findPrice(table: PriceTable, model: string): ModelPrice | undefined {
   const exact = table.models[model];
   if (exact) return exact;
-  let best: string | undefined;
   for (const key of Object.keys(table.models)) {
-    if (model.startsWith(`${key}-`) && (best === undefined || key.length > best.length)) best = key;
+    if (model.startsWith(`${key}-`) && SNAPSHOT_SUFFIX.test(model.slice(key.length + 1))) return table.models[key];
   }
-  return best === undefined ? undefined : table.models[best];
+  return undefined;
 }
+
+/** What providers append to a model family for a snapshot: a date, `latest`, or a version number. */
+const SNAPSHOT_SUFFIX = /^(\d{4}-\d{2}-\d{2}|\d{8}|latest|v?\d+(\.\d+)*)$/;
 
 export function isFreeModel(model: string): boolean {
   return FREE_PROVIDERS.has(model.slice(0, model.indexOf(':')));

@@ -55,7 +55,7 @@ export class Workspace {
     const exit = new Promise<Result>((resolve) =>
       child.on('close', (code) => resolve({ code, stdout, stderr })),
     );
-    const waitFor = (pattern: RegExp, timeoutMs = 15_000) =>
+    const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
       new Promise<RegExpMatchArray>((resolve, reject) => {
         const check = () => {
           const match = (stdout + stderr).match(pattern);

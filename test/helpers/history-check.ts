@@ -74,24 +74,19 @@ export async function checkHistory(options: HistoryCheckOptions): Promise<Violat
     const known = new Set(runIds);
     for (const [runId, records] of effectsByRun) {
       if (!known.has(runId)) {
-        violations.push({
-          rule: 'unknown-run',
-          runId,
-          message: `${records.length} side-effect records name a run that does not exist`,
-        });
+        const message = `${records.length} side-effect records name a run that does not exist`;
+        violations.push({ rule: 'unknown-run', runId, message });
       }
     }
   }
   for (const runId of runIds) {
     const events = await store.loadEvents(runId);
     const row = await store.getRun(runId);
-    const context: RunCheck = { runId, events, effects: effectsByRun.get(runId) ?? [], options, violations };
+    const report = (rule: ViolationRule, message: string, path?: string) =>
+      violations.push({ rule, runId, ...(path === undefined ? {} : { path }), message });
+    const context: RunCheck = { runId, events, effects: effectsByRun.get(runId) ?? [], options, report };
     if (!row || events.length === 0) {
-      violations.push({
-        rule: 'history-malformed',
-        runId,
-        message: `run row ${row ? 'exists' : 'missing'}, ${events.length} events`,
-      });
+      report('history-malformed', `run row ${row ? 'exists' : 'missing'}, ${events.length} events`);
       continue;
     }
     checkSequence(context);
@@ -107,30 +102,22 @@ interface RunCheck {
   events: RunEvent[];
   effects: SideEffectRecord[];
   options: HistoryCheckOptions;
-  violations: Violation[];
+  report(rule: ViolationRule, message: string, path?: string): void;
 }
 
-function checkSequence({ runId, events, violations }: RunCheck): void {
+function checkSequence({ events, report }: RunCheck): void {
   events.forEach((event, index) => {
     if (event.seq !== index + 1) {
-      violations.push({
-        rule: 'seq-not-contiguous',
-        runId,
-        message: `event #${index + 1} (${event.type}) has seq ${event.seq}`,
-      });
+      report('seq-not-contiguous', `event #${index + 1} (${event.type}) has seq ${event.seq}`);
     }
   });
   if (events[0]?.type !== 'RunStarted') {
-    violations.push({
-      rule: 'history-malformed',
-      runId,
-      message: `history starts with ${events[0]?.type}, not RunStarted`,
-    });
+    report('history-malformed', `history starts with ${events[0]?.type}, not RunStarted`);
   }
 }
 
 /** Exactly one outcome per run (per epoch between manual retries), and nothing after it. */
-function checkOutcomes({ runId, events, options, violations }: RunCheck, row: RunRow): void {
+function checkOutcomes({ events, options, report }: RunCheck, row: RunRow): void {
   let outcomes = 0;
   let finished = false;
   for (const event of events) {
@@ -140,29 +127,17 @@ function checkOutcomes({ runId, events, options, violations }: RunCheck, row: Ru
       continue;
     }
     if (finished) {
-      violations.push({
-        rule: 'event-after-outcome',
-        runId,
-        message: `${event.type} (seq ${event.seq}) was appended after the run's outcome`,
-      });
+      report('event-after-outcome', `${event.type} (seq ${event.seq}) was appended after the run's outcome`);
     }
     if (OUTCOME_TYPES.has(event.type)) {
       outcomes++;
       finished = true;
-      if (outcomes > 1)
-        violations.push({
-          rule: 'outcome-count',
-          runId,
-          message: `a second outcome ${event.type} at seq ${event.seq}`,
-        });
+      if (outcomes > 1) report('outcome-count', `a second outcome ${event.type} at seq ${event.seq}`);
     }
   }
   if (options.requireTerminal !== false) {
-    if (outcomes === 0)
-      violations.push({ rule: 'outcome-count', runId, message: 'the run has no outcome event' });
-    if (!TERMINAL_RUN_STATUSES.has(row.status)) {
-      violations.push({ rule: 'run-not-terminal', runId, message: `the run is still ${row.status}` });
-    }
+    if (outcomes === 0) report('outcome-count', 'the run has no outcome event');
+    if (!TERMINAL_RUN_STATUSES.has(row.status)) report('run-not-terminal', `the run is still ${row.status}`);
   }
 }
 
@@ -180,7 +155,8 @@ interface StepFacts {
   attempts: Map<number, Scheduling[]>;
 }
 
-function checkSteps({ runId, events, effects, options, violations }: RunCheck): void {
+function checkSteps(context: RunCheck): void {
+  const { events, report } = context;
   const steps = new Map<string, StepFacts>();
   const facts = (path: string) => {
     let step = steps.get(path);
@@ -213,24 +189,17 @@ function checkSteps({ runId, events, effects, options, violations }: RunCheck): 
   for (const [path, step] of steps) {
     if (step.completions.length > 1) {
       const seqs = step.completions.map((e) => e.seq).join(', ');
-      violations.push({
-        rule: 'duplicate-step-result',
-        runId,
+      report(
+        'duplicate-step-result',
+        `StepCompleted recorded ${step.completions.length} times (seq ${seqs})`,
         path,
-        message: `StepCompleted recorded ${step.completions.length} times (seq ${seqs})`,
-      });
+      );
     }
   }
-  checkEffects(runId, steps, effects, options, violations);
+  checkEffects(context, steps);
 }
 
-function checkEffects(
-  runId: string,
-  steps: Map<string, StepFacts>,
-  effects: readonly SideEffectRecord[],
-  options: HistoryCheckOptions,
-  violations: Violation[],
-): void {
+function checkEffects({ runId, effects, options, report }: RunCheck, steps: Map<string, StepFacts>): void {
   const tolerance = options.clockToleranceMs ?? 0;
   const tracked = options.tracksSideEffects ?? (() => true);
   const byPath = groupBy(effects, (record) => record.path);
@@ -241,43 +210,27 @@ function checkEffects(
     for (const record of records) {
       const where = `attempt ${record.attempt} ${record.phase} at ${record.time} (pid ${record.pid ?? '?'})`;
       if (record.idempotencyKey !== expectedKey) {
-        violations.push({
-          rule: 'wrong-idempotency-key',
-          runId,
+        report(
+          'wrong-idempotency-key',
+          `${where} used key "${record.idempotencyKey}", expected "${expectedKey}"`,
           path,
-          message: `${where} used key "${record.idempotencyKey}", expected "${expectedKey}"`,
-        });
+        );
       }
       const schedulings = step?.attempts.get(record.attempt);
       if (!schedulings) {
-        violations.push({
-          rule: 'unscheduled-execution',
-          runId,
-          path,
-          message: `${where}: history never scheduled this attempt`,
-        });
+        report('unscheduled-execution', `${where}: history never scheduled this attempt`, path);
         continue;
       }
       if (record.phase !== 'start') continue;
       const scheduling =
         schedulings.findLast((s) => s.scheduledAt <= record.time + tolerance) ?? schedulings[0];
       if (record.time + tolerance < scheduling.runAt) {
-        violations.push({
-          rule: 'executed-before-due',
-          runId,
-          path,
-          message: `${where}, but the attempt was due at ${scheduling.runAt}`,
-        });
+        report('executed-before-due', `${where}, but the attempt was due at ${scheduling.runAt}`, path);
       }
       const resultAt = completedAt ?? scheduling.resultAt;
       if (resultAt !== undefined && record.time > resultAt + tolerance) {
         const what = completedAt !== undefined ? 'the step completed' : 'this attempt failed';
-        violations.push({
-          rule: 'executed-after-result',
-          runId,
-          path,
-          message: `${where}, after ${what} at ${resultAt}`,
-        });
+        report('executed-after-result', `${where}, after ${what} at ${resultAt}`, path);
       }
     }
   }
@@ -296,20 +249,18 @@ function checkEffects(
             r.time <= until + tolerance,
         );
         if (!scheduling.failed && !own.some((r) => r.phase === 'end' && r.outcome !== 'error')) {
-          violations.push({
-            rule: 'missing-side-effect',
-            runId,
+          report(
+            'missing-side-effect',
+            `attempt ${number} completed but no handler execution of it finished`,
             path,
-            message: `attempt ${number} completed but no handler execution of it finished`,
-          });
+          );
         }
         if (scheduling.failed && !own.some((r) => r.phase === 'start')) {
-          violations.push({
-            rule: 'missing-side-effect',
-            runId,
+          report(
+            'missing-side-effect',
+            `attempt ${number} failed but no handler execution of it started`,
             path,
-            message: `attempt ${number} failed but no handler execution of it started`,
-          });
+          );
         }
       }
     }
@@ -317,30 +268,22 @@ function checkEffects(
 }
 
 /** The stored run row (and step rows) must be what replaying the history gives. */
-async function checkProjections(
-  { runId, events, options, violations }: RunCheck,
-  row: RunRow,
-): Promise<void> {
+async function checkProjections({ runId, events, options, report }: RunCheck, row: RunRow): Promise<void> {
   let state: ReturnType<typeof replay>;
   try {
     state = replay(runId, events);
   } catch (error) {
-    violations.push({
-      rule: 'replay-mismatch',
-      runId,
-      message: `history does not replay: ${(error as Error).message}`,
-    });
+    report('replay-mismatch', `history does not replay: ${(error as Error).message}`);
     return;
   }
   const replayed = runRow(state);
   const fields = ['status', 'output', 'error', 'seq', 'finishedAt'] as const;
   for (const field of fields) {
     if (!isDeepStrictEqual(normalise(replayed[field]), normalise(row[field]))) {
-      violations.push({
-        rule: 'replay-mismatch',
-        runId,
-        message: `run ${field} is ${JSON.stringify(row[field])} but replaying history gives ${JSON.stringify(replayed[field])}`,
-      });
+      report(
+        'replay-mismatch',
+        `run ${field} is ${JSON.stringify(row[field])} but replaying history gives ${JSON.stringify(replayed[field])}`,
+      );
     }
   }
   const storedSteps = new Map((await options.store.getSteps(runId)).map((step) => [step.path, step]));
@@ -356,7 +299,7 @@ async function checkProjections(
         mismatch === 'is missing'
           ? mismatch
           : `has ${mismatch} ${JSON.stringify(stored?.[mismatch])}, replay gives ${JSON.stringify(step[mismatch])}`;
-      violations.push({ rule: 'replay-mismatch', runId, path: step.path, message: `step row ${detail}` });
+      report('replay-mismatch', `step row ${detail}`, step.path);
     }
   }
 }
