@@ -40,6 +40,12 @@ export type MutateResult =
 
 const MAX_CONFLICT_RETRIES = 50;
 const CACHE_LIMIT = 5_000;
+/**
+ * Runs with nothing in flight (waiting for a person, a timer or a child run; paused;
+ * finished) leave the cache: a parked run costs a database row, not memory, and is
+ * rebuilt from its history when something happens to it.
+ */
+const IDLE_STATUSES: ReadonlySet<string> = new Set(['waiting', 'paused', 'completed', 'failed', 'cancelled']);
 
 export class RunManager {
   readonly store: Store;
@@ -140,6 +146,7 @@ export class RunManager {
           claim: options.claim,
         });
         if (result.ok) {
+          if (IDLE_STATUSES.has(write.run.status)) this.#states.delete(runId);
           const committed = { runId, events, state, write, claimed: result.claimed };
           this.#emit(committed);
           return { ok: true, committed, claimed: result.claimed };
@@ -171,7 +178,7 @@ export class RunManager {
     const write = buildWrite(state, 0, events);
     const result = await this.store.commit({ writes: [write] });
     if (result.ok) {
-      this.#remember(state);
+      if (!IDLE_STATUSES.has(write.run.status)) this.#remember(state);
       this.#emit({ runId, events, state, write });
       return { created: true, runId };
     }

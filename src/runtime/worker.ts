@@ -8,6 +8,9 @@ import type { TaskKind } from '../core/tasks.ts';
 import type { ClaimedTask, ClaimOptions, Lease, Store } from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
 
+/** Shortest idle sleep after a claim that found nothing. */
+const MIN_IDLE_SLEEP_MS = 5;
+
 export interface WorkerOptions {
   /** Identifies this worker in leases; defaults to host:pid:random. */
   id?: string;
@@ -177,7 +180,9 @@ export class Worker {
     try {
       const next = await this.#store.nextWakeup();
       if (next === undefined) return this.#options.pollMs;
-      return Math.max(0, Math.min(this.#options.pollMs, next - this.#clock.now()));
+      // We just claimed nothing, so work that looks due is leased or outside this worker's
+      // queues/kinds: never sleep 0, or synchronous stores would starve the event loop.
+      return Math.max(MIN_IDLE_SLEEP_MS, Math.min(this.#options.pollMs, next - this.#clock.now()));
     } catch {
       return this.#options.pollMs;
     }

@@ -70,7 +70,7 @@ test(`SIGKILL a worker ${CYCLES} times: no work lost, no result recorded twice (
       const ready = await Promise.race([
         child.ready,
         child.exited,
-        delay(READY_TIMEOUT_MS).then(() => 'late' as const),
+        delay(READY_TIMEOUT_MS, { unref: true }).then(() => 'late' as const),
       ]);
       if (ready === 'late') {
         child.process.kill('SIGKILL');
@@ -145,6 +145,10 @@ function checkIdempotentStarts(records: readonly StartRecord[]): void {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** `unref`: a guard timer that must not keep the test process alive once the test is over. */
+function delay(ms: number, options: { unref?: boolean } = {}): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (options.unref) timer.unref();
+  });
 }

@@ -27,7 +27,11 @@ async function withFileStore(work: (store: SqliteStore) => Promise<void>): Promi
 }
 
 /** A run with step `a` scheduled and claimed by `owner`; returns its builder and lease. */
-async function claimedRun(store: SqliteStore, id: string, owner: string): Promise<{ run: RunBuilder; lease: Lease }> {
+async function claimedRun(
+  store: SqliteStore,
+  id: string,
+  owner: string,
+): Promise<{ run: RunBuilder; lease: Lease }> {
   const at = await store.now();
   const { builder, write } = RunBuilder.start(id, { at }, [scheduled('a', at - 1)]);
   assert.deepEqual(await store.commit({ writes: [write] }), { ok: true });
@@ -50,10 +54,15 @@ describe('SQLite group commit', () => {
       const at = await store.now();
       // Another writer moves `raced` on before the batch, so its write conflicts.
       const rival = raced.run.fork();
-      assert.deepEqual(await store.commit({ writes: [rival.next([{ type: 'RunPaused' }], at)] }), { ok: true });
+      assert.deepEqual(await store.commit({ writes: [rival.next([{ type: 'RunPaused' }], at)] }), {
+        ok: true,
+      });
       const results = await Promise.all([
         store.commit({ writes: [resultWrite(good.run, at)], complete: good.lease }),
-        store.commit({ writes: [resultWrite(stale.run, at)], complete: { ...stale.lease, token: stale.lease.token + 1 } }),
+        store.commit({
+          writes: [resultWrite(stale.run, at)],
+          complete: { ...stale.lease, token: stale.lease.token + 1 },
+        }),
         store.commit({ writes: [resultWrite(raced.run, at)], complete: raced.lease }),
       ]);
       assert.deepEqual(results, [
@@ -74,7 +83,10 @@ describe('SQLite group commit', () => {
         ['RunStarted', 'StepScheduled'],
       );
       assert.equal((await store.getRun('stale'))?.seq, 2);
-      assert.deepEqual((await store.getSteps('stale')).map((s) => [s.path, s.status]), [['a', 'scheduled']]);
+      assert.deepEqual(
+        (await store.getSteps('stale')).map((s) => [s.path, s.status]),
+        [['a', 'scheduled']],
+      );
 
       // The conflicting write completed its lease first; the task must be back exactly as it was.
       const task = await store.getTask(raced.lease.taskId);

@@ -36,6 +36,8 @@ const ROWS_PER_STATEMENT = 8;
 export class CommitWriter {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  /** Per claim of the current batch: whether older due tasks were already waiting. */
+  readonly #backlog = new Map<ClaimOptions, boolean>();
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -48,6 +50,35 @@ export class CommitWriter {
       this.#statements.set(text, statement);
     }
     return statement;
+  }
+
+  /**
+   * Call once per transaction, before its requests. Claim-on-insert is skipped for a worker
+   * while due tasks it could claim are already waiting: handing its freed slot to the run it
+   * just advanced would let a long chain overtake older work, so the ordinary claim order
+   * (priority, then due time) decides instead.
+   */
+  startBatch(requests: readonly CommitRequest[], now: number): void {
+    this.#backlog.clear();
+    for (const { claim } of requests) {
+      if (claim && !this.#backlog.has(claim)) this.#backlog.set(claim, this.#waiting(claim, now));
+    }
+  }
+
+  #waiting(claim: ClaimOptions, now: number): boolean {
+    const filters: string[] = [];
+    const params: (string | number)[] = [now, now];
+    if (claim.queues?.length) {
+      filters.push(`AND queue IN (${claim.queues.map(() => '?').join(', ')})`);
+      params.push(...claim.queues);
+    }
+    if (claim.kinds?.length) {
+      filters.push(`AND kind IN (${claim.kinds.map(() => '?').join(', ')})`);
+      params.push(...claim.kinds);
+    }
+    const sql = `SELECT 1 AS waiting FROM tasks WHERE held = 0 AND run_at <= ?
+      AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ${filters.join(' ')} LIMIT 1`;
+    return this.#sql(sql).get(...params) !== undefined;
   }
 
   /** Applies one request; `now` is the store clock's time, used for claim-on-insert leases. */
@@ -229,8 +260,20 @@ export class CommitWriter {
     }
   }
 
-  #writeTasks(write: RunWrite, claim: ClaimOptions | undefined, now: number, claimed: ClaimedTask[]): void {
+  /** The claim to honour for this request, or undefined while older due tasks are waiting. */
+  #handOff(claim: ClaimOptions | undefined, now: number): ClaimOptions | undefined {
+    if (!claim) return undefined;
+    let waiting = this.#backlog.get(claim);
+    if (waiting === undefined) {
+      waiting = this.#waiting(claim, now);
+      this.#backlog.set(claim, waiting);
+    }
+    return waiting ? undefined : claim;
+  }
+
+  #writeTasks(write: RunWrite, request: ClaimOptions | undefined, now: number, claimed: ClaimedTask[]): void {
     const { tasks, run } = write;
+    const claim = tasks.insert.length > 0 ? this.#handOff(request, now) : undefined;
     if (tasks.removeAll) this.#sql('DELETE FROM tasks WHERE run_id = ?').run(run.id);
     if (tasks.remove.length > 0) {
       const del = this.#sql('DELETE FROM tasks WHERE id = ?');
@@ -241,8 +284,7 @@ export class CommitWriter {
       const paused = run.status === 'paused';
       for (const task of tasks.insert) {
         const held = paused && task.runId === run.id && task.kind === 'step';
-        const leased =
-          claim !== undefined && !held && claimed.length < claim.limit && claimable(task, claim, now);
+        const leased = claim !== undefined && !held && claimed.length < claim.limit && claimable(task, claim, now);
         const expires = leased ? now + claim.leaseMs : null;
         const inserted = insert.run(
           task.id,
@@ -258,8 +300,7 @@ export class CommitWriter {
           leased ? 1 : 0,
           expires,
         ).changes;
-        if (leased && Number(inserted) > 0)
-          claimed.push({ ...task, owner: claim.owner, token: 1, leaseExpiresAt: expires! });
+        if (leased && Number(inserted) > 0) claimed.push({ ...task, owner: claim.owner, token: 1, leaseExpiresAt: expires! });
       }
     }
     if (tasks.hold !== undefined) {

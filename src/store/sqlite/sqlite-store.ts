@@ -29,6 +29,8 @@ import { SQLITE_MIGRATIONS } from './migrations.ts';
 
 type Row = Record<string, unknown>;
 
+const DEFINITION_CACHE_LIMIT = 256;
+
 interface PendingCommit {
   request: CommitRequest;
   resolve(result: CommitResult): void;
@@ -49,6 +51,7 @@ export class SqliteStore implements Store {
   readonly #clock: Clock;
   readonly #statements = new Map<string, StatementSync>();
   readonly #writer: CommitWriter;
+  readonly #definitions = new Map<string, StoredDefinition>();
   #pending: PendingCommit[] = [];
 
   constructor(options: SqliteStoreOptions) {
@@ -136,19 +139,33 @@ export class SqliteStore implements Store {
   }
 
   async getDefinition(hash: string): Promise<StoredDefinition | undefined> {
+    return this.#definitionByHash(hash);
+  }
+
+  /**
+   * Definitions never change under their hash, so parsed ones are kept: starting a run by
+   * name then costs an index lookup of the hash, not a parse of the whole definition.
+   */
+  #definitionByHash(hash: string): StoredDefinition | undefined {
+    const cached = this.#definitions.get(hash);
+    if (cached) return cached;
     const row = this.#sql('SELECT * FROM definitions WHERE hash = ?').get(hash) as Row | undefined;
-    return row ? definitionFromRow(row) : undefined;
+    if (!row) return undefined;
+    const definition = definitionFromRow(row);
+    if (this.#definitions.size >= DEFINITION_CACHE_LIMIT) this.#definitions.clear();
+    this.#definitions.set(hash, definition);
+    return definition;
   }
 
   async latestDefinition(name: string, version?: string): Promise<StoredDefinition | undefined> {
     const row = (
       version === undefined
-        ? this.#sql('SELECT * FROM definitions WHERE name = ? ORDER BY ordinal DESC LIMIT 1').get(name)
+        ? this.#sql('SELECT hash FROM definitions WHERE name = ? ORDER BY ordinal DESC LIMIT 1').get(name)
         : this.#sql(
-            'SELECT * FROM definitions WHERE name = ? AND version = ? ORDER BY ordinal DESC LIMIT 1',
+            'SELECT hash FROM definitions WHERE name = ? AND version = ? ORDER BY ordinal DESC LIMIT 1',
           ).get(name, version)
     ) as Row | undefined;
-    return row ? definitionFromRow(row) : undefined;
+    return row ? this.#definitionByHash(String(row.hash)) : undefined;
   }
 
   async listDefinitions(): Promise<DefinitionSummary[]> {
@@ -189,7 +206,13 @@ export class SqliteStore implements Store {
     const now = this.#clock.now();
     let results: CommitResult[];
     try {
-      results = this.#transaction(() => batch.map((item) => this.#writer.apply(item.request, now)));
+      results = this.#transaction(() => {
+        this.#writer.startBatch(
+          batch.map((item) => item.request),
+          now,
+        );
+        return batch.map((item) => this.#writer.apply(item.request, now));
+      });
     } catch (error) {
       if (batch.length === 1) {
         batch[0].reject(error);
@@ -199,7 +222,12 @@ export class SqliteStore implements Store {
       // alone so that one bad request cannot lose the others' writes.
       for (const item of batch) {
         try {
-          item.resolve(this.#transaction(() => this.#writer.apply(item.request, now)));
+          item.resolve(
+            this.#transaction(() => {
+              this.#writer.startBatch([item.request], now);
+              return this.#writer.apply(item.request, now);
+            }),
+          );
         } catch (single) {
           item.reject(single);
         }
