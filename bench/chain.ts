@@ -61,11 +61,9 @@ export async function chainWorkload(options: ChainOptions): Promise<WorkloadResu
       unit: 'steps/s',
       latency: { ...summarize(latencies), of: 'step, commit to commit' },
       rssMiB: rssAfterGc(),
+      cpuMicros: (user + system) / steps,
       seconds,
-      notes: [
-        `worker concurrency ${options.concurrency}`,
-        `CPU ${((user + system) / steps).toFixed(0)} µs per step (${((100 * system) / (user + system)).toFixed(0)}% system)`,
-      ],
+      notes: [`worker concurrency ${options.concurrency}`],
     };
   } finally {
     await bench.dispose();

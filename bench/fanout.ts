@@ -34,6 +34,7 @@ export async function fanOutWorkload(options: FanOutOptions): Promise<WorkloadRe
     const latencies: number[] = [];
     let remaining = options.runs;
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await Promise.all(
       Array.from({ length: Math.min(options.inFlight, options.runs) }, async () => {
         while (remaining > 0) {
@@ -43,6 +44,8 @@ export async function fanOutWorkload(options: FanOutOptions): Promise<WorkloadRe
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const { user, system } = process.cpuUsage(cpu);
+    const steps = options.runs * options.width;
     const sample = await engine.getRun(`fan-${next - 1}`);
     const output = sample.steps.find((step) => step.path === 'fan')?.output;
     if (sample.status !== 'completed' || !Array.isArray(output) || output.length !== options.width) {
@@ -53,10 +56,11 @@ export async function fanOutWorkload(options: FanOutOptions): Promise<WorkloadRe
     return {
       workload: `fan-out ${options.width}`,
       shape: `${options.runs} runs × map of ${options.width}, ${options.inFlight} runs at a time`,
-      throughput: (options.runs * options.width) / seconds,
+      throughput: steps / seconds,
       unit: 'steps/s',
       latency: { ...summarize(latencies), of: 'run, start to outcome' },
       rssMiB: rssAfterGc(),
+      cpuMicros: (user + system) / steps,
       seconds,
       notes: [`worker concurrency ${options.concurrency}`],
     };

@@ -2,7 +2,7 @@
 import type { Machine } from './machine.ts';
 import type { WorkloadResult } from './result.ts';
 
-const HEADERS = ['workload', 'shape', 'throughput', 'p50', 'p95', 'p99', 'RSS'];
+const HEADERS = ['workload', 'shape', 'throughput', 'p50', 'p95', 'p99', 'CPU/unit', 'RSS'];
 
 function rows(results: readonly WorkloadResult[]): string[][] {
   return results.map((r) => [
@@ -12,6 +12,7 @@ function rows(results: readonly WorkloadResult[]): string[][] {
     ms(r.latency?.p50),
     ms(r.latency?.p95),
     ms(r.latency?.p99),
+    r.cpuMicros === undefined ? '–' : `${r.cpuMicros.toFixed(0)} µs`,
     r.rssMiB === undefined ? '–' : `${r.rssMiB.toFixed(0)} MiB`,
   ]);
 }
@@ -38,6 +39,7 @@ export function markdownBlock(
   machine: Machine,
   command: string,
   date: Date,
+  conditions: string,
 ): string {
   const table = [
     `| ${HEADERS.join(' | ')} |`,
@@ -48,7 +50,7 @@ export function markdownBlock(
     `- **${r.workload}**: ${r.latency ? `latency of one ${r.latency.of}; ` : ''}${r.notes.join('; ')}; ${r.seconds.toFixed(2)} s measured.`,
   ]);
   return [
-    `Measured ${date.toISOString().slice(0, 10)} with \`${command}\` on: ${machineLine(machine)}.`,
+    `Measured ${date.toISOString().slice(0, 10)} with \`${command}\` on: ${machineLine(machine)}; ${conditions}.`,
     '',
     ...table,
     '',

@@ -11,6 +11,8 @@ export interface WorkloadResult {
   /** Latency samples' summary in milliseconds, and what they measure. */
   latency?: Summary & { of: string };
   rssMiB?: number;
+  /** Process CPU time (user + system, all threads) per unit of work, in microseconds. */
+  cpuMicros?: number;
   seconds: number;
   notes: string[];
 }

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.ts';
@@ -33,6 +34,7 @@ if (only && workloads.length !== only.size) {
 }
 
 const machine = describeMachine();
+const loadBefore = loadavg()[0];
 console.log(`Baton benchmarks${quick ? ' (quick)' : ''} — ${machineLine(machine)}\n`);
 
 const results: WorkloadResult[] = [];
@@ -50,7 +52,11 @@ for (const name of workloads) {
   }
 }
 
-console.log(`\n${textTable(results)}\n`);
+// Other processes on the machine skew every figure; the load average says how much.
+const conditions = `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`;
+console.log(
+  `\n${textTable(results)}\n\n${conditions}; CPU/unit is process CPU time (all threads) per step or run`,
+);
 for (const result of results) for (const note of result.notes) console.log(`${result.workload}: ${note}`);
 
 if (write && failed === 0 && !only) {
@@ -65,7 +71,7 @@ if (write && failed === 0 && !only) {
     console.error(`docs/benchmarks.md has no ${start} … ${end} block to replace`);
     process.exit(1);
   }
-  const block = markdownBlock(results, machine, command, new Date());
+  const block = markdownBlock(results, machine, command, new Date(), conditions);
   writeFileSync(docs, `${text.slice(0, from + start.length)}\n${block}\n${text.slice(to)}`);
   console.log('\nwrote docs/benchmarks.md');
 }

@@ -21,16 +21,20 @@ export async function waitingWorkload(options: WaitingOptions): Promise<Workload
     await engine.register(approvalWorkflow('gate'));
     engine.startWorker({ concurrency: 32 });
     const rssBefore = rssAfterGc();
+    const heapBefore = process.memoryUsage().heapUsed / 1024 ** 2;
 
     let next = 0;
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await Promise.all(
       Array.from({ length: Math.min(options.parallelStarts, options.runs) }, async () => {
         while (next < options.runs) await engine.start('gate', {}, { runId: `gate-${next++}` });
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const { user, system } = process.cpuUsage(cpu);
     const rss = rssAfterGc();
+    const heapMiB = process.memoryUsage().heapUsed / 1024 ** 2;
 
     const waiting = await engine.listRuns({ status: ['waiting'], limit: options.runs + 1 });
     if (waiting.length !== options.runs)
@@ -54,9 +58,12 @@ export async function waitingWorkload(options: WaitingOptions): Promise<Workload
       throughput: options.runs / seconds,
       unit: 'runs started/s',
       rssMiB: rss,
+      cpuMicros: (user + system) / options.runs,
       seconds,
       notes: [
         `RSS ${rssBefore.toFixed(0)} MiB before starting runs, ${rss.toFixed(0)} MiB with ${options.runs} waiting (after GC)`,
+        `JS heap in use ${heapBefore.toFixed(1)} MiB before, ${heapMiB.toFixed(1)} MiB after`,
+        `${options.parallelStarts} start calls in flight at once`,
         `${options.approve} approved runs completed; ${stillWaiting.length} still waiting`,
       ],
     };

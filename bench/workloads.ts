@@ -2,6 +2,7 @@
 import { chainWorkload } from './chain.ts';
 import { fanOutWorkload } from './fanout.ts';
 import type { WorkloadResult } from './result.ts';
+import { storeFloorWorkload } from './store-floor.ts';
 import { waitingWorkload } from './waiting.ts';
 
 export interface PlannedWorkload {
@@ -17,24 +18,28 @@ export function plan(quick: boolean): PlannedWorkload[] {
         chainWorkload({
           label: 'chain, parallel runs',
           runs: quick ? 20 : 50,
-          steps: quick ? 50 : 200,
+          steps: quick ? 50 : 400,
           concurrency: 100,
         }),
     },
     {
+      name: 'store-floor',
+      run: () => storeFloorWorkload({ runs: quick ? 20 : 50, steps: quick ? 50 : 400 }),
+    },
+    {
       name: 'chain-single',
       run: () =>
-        chainWorkload({ label: 'chain, one run', runs: 1, steps: quick ? 100 : 1000, concurrency: 100 }),
+        chainWorkload({ label: 'chain, one run', runs: 1, steps: quick ? 100 : 3000, concurrency: 100 }),
     },
     {
       name: 'fan-out',
       run: () =>
-        fanOutWorkload({ runs: quick ? 6 : 40, width: 100, inFlight: quick ? 2 : 4, concurrency: 100 }),
+        fanOutWorkload({ runs: quick ? 6 : 100, width: 100, inFlight: quick ? 2 : 4, concurrency: 100 }),
     },
     {
       name: 'waiting',
       run: () =>
-        waitingWorkload({ runs: quick ? 2_000 : 10_000, approve: quick ? 20 : 100, parallelStarts: 100 }),
+        waitingWorkload({ runs: quick ? 2_000 : 10_000, approve: quick ? 20 : 100, parallelStarts: 20 }),
     },
   ];
 }

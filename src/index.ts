@@ -1,4 +1,7 @@
 /** Baton's public API. */
+export type { PriceTable } from './agents/prices.ts';
+export type { AgentEngineOptions } from './agents/services.ts';
+export type { ToolContext, ToolDefinition } from './agents/tools/types.ts';
 export { expr, type StepsBuilder, WorkflowBuilder, workflow } from './builder/workflow-builder.ts';
 export type { RunEvent, RunEventType } from './core/events.ts';
 export type { RunRow, StepRow } from './core/projection.ts';

@@ -57,10 +57,14 @@ function apiCallError(error: APICallError, model: string): BatonError {
   if (status === 429) {
     const retryAfterMs = retryAfter(error.responseHeaders);
     if (retryAfterMs !== undefined) details.retryAfterMs = retryAfterMs;
-    return new BatonError('LLM_RATE_LIMITED', `Model ${model} is rate limited (429 from ${endpoint})${said}`, {
-      retryable: true,
-      details,
-    });
+    return new BatonError(
+      'LLM_RATE_LIMITED',
+      `Model ${model} is rate limited (429 from ${endpoint})${said}`,
+      {
+        retryable: true,
+        details,
+      },
+    );
   }
   if (status === 401 || status === 403) {
     return new BatonError(
@@ -75,10 +79,14 @@ function apiCallError(error: APICallError, model: string): BatonError {
       details,
     });
   }
-  return new BatonError('LLM_REQUEST_REJECTED', `Model ${model}: ${endpoint} rejected the request (${status})${said}`, {
-    retryable: false,
-    details,
-  });
+  return new BatonError(
+    'LLM_REQUEST_REJECTED',
+    `Model ${model}: ${endpoint} rejected the request (${status})${said}`,
+    {
+      retryable: false,
+      details,
+    },
+  );
 }
 
 function retryAfter(headers: Record<string, string> | undefined): number | undefined {

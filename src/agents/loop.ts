@@ -14,9 +14,9 @@ import { resolveModel } from './providers.ts';
 import type { AgentRequest } from './role.ts';
 import { type AgentServices, runWorkflowOf } from './services.ts';
 import { checkStructuredOutput, repairPrompt } from './structured-output.ts';
+import { runToolCalls } from './tool-calls.ts';
 import { buildToolbox } from './tools/toolbox.ts';
 import type { AgentTool } from './tools/types.ts';
-import { runToolCalls } from './tool-calls.ts';
 import { addUsage, ZERO_USAGE } from './usage.ts';
 
 export interface AgentOutput {

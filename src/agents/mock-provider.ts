@@ -75,14 +75,19 @@ function loadReplies(modelId: string, inlineScript: unknown): MockReply[] {
     return parseScript(JSON.parse(text), `mock script ${modelId}`);
   } catch (error) {
     if (error instanceof BatonError) throw error;
-    throw new BatonError('LLM_NOT_CONFIGURED', `mock script ${modelId} is not JSON: ${(error as Error).message}`);
+    throw new BatonError(
+      'LLM_NOT_CONFIGURED',
+      `mock script ${modelId} is not JSON: ${(error as Error).message}`,
+    );
   }
 }
 
 function parseScript(value: unknown, where: string): MockReply[] {
   const parsed = mockScriptSchema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
     throw new BatonError('LLM_NOT_CONFIGURED', `${where} is invalid: ${problems}`);
   }
   return repliesOf(parsed.data);
@@ -122,7 +127,13 @@ function readConversation(prompt: LanguageModelV3Prompt): Conversation {
       promptChars += JSON.stringify(toolResults).length;
     }
   }
-  return { prompt: users[0] ?? '', lastUserText: users[users.length - 1] ?? '', turn, toolResults, promptChars };
+  return {
+    prompt: users[0] ?? '',
+    lastUserText: users[users.length - 1] ?? '',
+    turn,
+    toolResults,
+    promptChars,
+  };
 }
 
 function generated(
@@ -154,14 +165,21 @@ function generated(
     });
   });
   const outputChars = content.reduce(
-    (sum, part) => sum + (part.type === 'text' ? part.text.length : part.type === 'tool-call' ? part.input.length : 0),
+    (sum, part) =>
+      sum + (part.type === 'text' ? part.text.length : part.type === 'tool-call' ? part.input.length : 0),
     0,
   );
   const hasToolCalls = content.some((part) => part.type === 'tool-call');
   return {
     content,
-    finishReason: { unified: hasToolCalls ? 'tool-calls' : 'stop', raw: hasToolCalls ? 'tool_calls' : 'stop' },
-    usage: usage(reply.usage?.input ?? Math.ceil(conversation.promptChars / 4), reply.usage?.output ?? Math.ceil(outputChars / 4)),
+    finishReason: {
+      unified: hasToolCalls ? 'tool-calls' : 'stop',
+      raw: hasToolCalls ? 'tool_calls' : 'stop',
+    },
+    usage: usage(
+      reply.usage?.input ?? Math.ceil(conversation.promptChars / 4),
+      reply.usage?.output ?? Math.ceil(outputChars / 4),
+    ),
     warnings: [],
   };
 }
@@ -174,7 +192,10 @@ function usage(input: number, output: number): LanguageModelV3Usage {
 }
 
 /** Streams a generated result the way providers do: text in word-sized deltas, then tool calls, then finish. */
-function streamOf(result: LanguageModelV3GenerateResult, modelId: string): ReadableStream<LanguageModelV3StreamPart> {
+function streamOf(
+  result: LanguageModelV3GenerateResult,
+  modelId: string,
+): ReadableStream<LanguageModelV3StreamPart> {
   const parts: LanguageModelV3StreamPart[] = [
     { type: 'stream-start', warnings: [] },
     { type: 'response-metadata', id: `mock-${Date.now()}`, modelId, timestamp: new Date() },

@@ -22,7 +22,9 @@ export const mockReplySchema = z
     text: z
       .string()
       .optional()
-      .describe('Reply text; {{prompt}} is replaced by the prompt, {{toolResults}} by the last tool results.'),
+      .describe(
+        'Reply text; {{prompt}} is replaced by the prompt, {{toolResults}} by the last tool results.',
+      ),
     json: z.unknown().optional().describe('Reply with this value as JSON text (for structured output).'),
     toolCalls: z.array(toolCallSchema).optional().describe('Tool calls to make in this turn.'),
     usage: z
@@ -48,7 +50,11 @@ export function repliesOf(script: MockScript): MockReply[] {
  * replies whose `when` the prompt contains (or that have no `when`), in order, the last one
  * repeating. Depending only on the conversation keeps parallel agents sharing a script apart.
  */
-export function selectReply(replies: readonly MockReply[], prompt: string, turn: number): MockReply | undefined {
+export function selectReply(
+  replies: readonly MockReply[],
+  prompt: string,
+  turn: number,
+): MockReply | undefined {
   const matching = replies.filter((reply) => reply.when === undefined || prompt.includes(reply.when));
   if (matching.length === 0) return undefined;
   return matching[Math.min(turn, matching.length - 1)];

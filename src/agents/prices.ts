@@ -109,7 +109,8 @@ export function findPrice(table: PriceTable, model: string): ModelPrice | undefi
   const exact = table.models[model];
   if (exact) return exact;
   for (const key of Object.keys(table.models)) {
-    if (model.startsWith(`${key}-`) && SNAPSHOT_SUFFIX.test(model.slice(key.length + 1))) return table.models[key];
+    if (model.startsWith(`${key}-`) && SNAPSHOT_SUFFIX.test(model.slice(key.length + 1)))
+      return table.models[key];
   }
   return undefined;
 }

@@ -25,7 +25,16 @@ export interface ModelSettings {
   record?: string;
   /** File to serve recorded exchanges from (BATON_LLM_REPLAY). */
   replay?: string;
+  /** Endpoints a role's `baseURL` may name besides those configured in `env` (BATON_LLM_BASE_URLS). */
+  allowBaseURLs?: readonly string[];
 }
+
+const ENDPOINT_VARIABLES = [
+  'OPENAI_BASE_URL',
+  'ANTHROPIC_BASE_URL',
+  'OLLAMA_BASE_URL',
+  'BATON_OPENAI_COMPATIBLE_BASE_URL',
+];
 
 export interface ModelRequest {
   model: string;
@@ -56,6 +65,8 @@ export function resolveModel(request: ModelRequest, settings: ModelSettings): La
 
 function providerModel(request: ModelRequest, settings: ModelSettings): LanguageModelV3 {
   const { provider, modelId } = splitModel(request.model);
+  if (request.baseURL !== undefined && provider !== 'mock')
+    checkBaseURL(request.model, request.baseURL, settings);
   const { env } = settings;
   const custom = settings.providers[provider];
   if (custom) return custom(modelId);
@@ -107,7 +118,42 @@ function key(request: ModelRequest, env: ProviderEnv, defaultName: string): stri
   const name = request.apiKeyEnv ?? defaultName;
   const value = env[name];
   if (!value) {
-    throw notConfigured(request.model, `no API key: set ${name} in the environment of the worker that runs agent steps`);
+    throw notConfigured(
+      request.model,
+      `no API key: set ${name} in the environment of the worker that runs agent steps`,
+    );
   }
   return value;
+}
+
+/**
+ * Endpoints are the operator's choice: a workflow's role may name one only when the worker's
+ * environment configures it (or allow-lists it), so a workflow cannot send a provider key, or
+ * requests, to a host of its author's choosing.
+ */
+function checkBaseURL(model: string, baseURL: string, settings: ModelSettings): void {
+  const allowed = new Set<string>();
+  const add = (url: string | undefined) => {
+    const origin = originOf(url);
+    if (origin) allowed.add(origin);
+  };
+  for (const name of ENDPOINT_VARIABLES) add(settings.env[name]);
+  for (const url of settings.env.BATON_LLM_BASE_URLS?.split(',') ?? []) add(url.trim());
+  for (const url of settings.allowBaseURLs ?? []) add(url);
+  if (!allowed.has(originOf(baseURL) ?? baseURL)) {
+    throw notConfigured(
+      model,
+      `the role's baseURL ${baseURL} is not an endpoint this worker allows; add its origin to BATON_LLM_BASE_URLS ` +
+        '(comma-separated) or to the engine option agents.allowBaseURLs',
+    );
+  }
+}
+
+function originOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }

@@ -53,7 +53,10 @@ export function recordingMiddleware(file: string, model: string): LanguageModelV
     async wrapGenerate({ doGenerate, params }) {
       const result = await doGenerate();
       const { request: _request, response, ...kept } = result;
-      save(file, requestDigest(model, params), { model, generate: encode({ ...kept, response: responseMeta(response) }) });
+      save(file, requestDigest(model, params), {
+        model,
+        generate: encode({ ...kept, response: responseMeta(response) }),
+      });
       return result;
     },
     async wrapStream({ doStream, params }) {
@@ -170,7 +173,10 @@ function load(file: string): Recording {
       recording = JSON.parse(readFileSync(file, 'utf8')) as Recording;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new BatonError('LLM_REPLAY_INVALID', `cannot read LLM recording ${file}: ${(error as Error).message}`);
+        throw new BatonError(
+          'LLM_REPLAY_INVALID',
+          `cannot read LLM recording ${file}: ${(error as Error).message}`,
+        );
       }
       recording = { version: 1, exchanges: {} };
     }
@@ -208,7 +214,9 @@ function decode(value: unknown): unknown {
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, item) => {
     if (item && typeof item === 'object' && !Array.isArray(item)) {
-      return Object.fromEntries(Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)));
+      return Object.fromEntries(
+        Object.entries(item as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+      );
     }
     return item;
   });

@@ -46,13 +46,18 @@ export interface ResolveInput {
 
 export function resolveAgentRequest(input: ResolveInput): Resolution {
   const { config, extras, definition, stepId } = input;
-  const found = typeof config === 'string' ? lookupRole(config, definition, stepId) : { ok: true as const, role: config };
+  const found =
+    typeof config === 'string' ? lookupRole(config, definition, stepId) : { ok: true as const, role: config };
   if (!found.ok) return found;
   const { role } = found;
   const model = String(input.evaluate(role.model));
   const modelProblem = modelPatternProblem(model);
   if (modelProblem) {
-    return { ok: false, code: 'AGENT_MODEL_INVALID', message: `step "${stepId}": model "${model}": ${modelProblem}` };
+    return {
+      ok: false,
+      code: 'AGENT_MODEL_INVALID',
+      message: `step "${stepId}": model "${model}": ${modelProblem}`,
+    };
   }
   const tools = resolveTools([...(role.tools ?? []), ...(extras.tools ?? [])], definition, stepId);
   if (!tools.ok) return tools;
@@ -94,7 +99,8 @@ function lookupRole(
       code: 'AGENT_ROLE_NOT_FOUND',
       message:
         `step "${stepId}" uses agent role "${name}", which the workflow's agents: section does not define` +
-        (didYouMean(suggest(name, known)) || (known.length ? ` (roles: ${known.join(', ')})` : ' (it defines none)')),
+        (didYouMean(suggest(name, known)) ||
+          (known.length ? ` (roles: ${known.join(', ')})` : ' (it defines none)')),
       details: { role: name, known },
     };
   }
@@ -145,7 +151,9 @@ function describeIssues(error: z.ZodError): string {
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /**

@@ -117,7 +117,9 @@ export function modelSchema(text: z.ZodType<string>): z.ZodType<string> {
       const problem = model.includes('${{') ? undefined : modelPatternProblem(model);
       if (problem) issues.addIssue({ code: 'custom', message: problem });
     })
-    .describe('Model as provider:model-id: openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, ollama:llama3.1, mock:echo…');
+    .describe(
+      'Model as provider:model-id: openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, ollama:llama3.1, mock:echo…',
+    );
 }
 
 export const limits = {
@@ -144,7 +146,10 @@ export function roleSchema(text: z.ZodType<string>) {
       temperature: limits.temperature.optional(),
       maxTokens: limits.maxTokens.optional(),
       maxCostUsd: limits.maxCostUsd.optional(),
-      baseURL: z.url().optional().describe('Endpoint of the provider API (e.g. a local OpenAI-compatible server).'),
+      baseURL: z
+        .url()
+        .optional()
+        .describe('Endpoint of the provider API (e.g. a local OpenAI-compatible server).'),
       apiKeyEnv: z
         .string()
         .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
@@ -162,6 +167,12 @@ export type AgentRole = z.infer<typeof sectionRoleSchema>;
 export type ToolRef = z.infer<typeof toolRefSchema>;
 export type ToolSpec = z.infer<typeof toolSpecSchema>;
 export type McpServerSpec = z.infer<typeof mcpServerSchema>;
+/** An MCP server given to the engine by name (engine option agents.mcpServers). */
+export type McpServerConfig = McpServerSpec extends infer S
+  ? S extends unknown
+    ? Omit<S, 'name'>
+    : never
+  : never;
 export type ApprovalSpec = z.infer<typeof approvalSchema>;
 
 /** What an agent step's worker receives: the role resolved and the prompt evaluated, recorded in history. */

@@ -8,7 +8,7 @@ import { BatonError } from '../errors.ts';
 import type { ExecuteServices } from '../kinds/types.ts';
 import { loadPriceTable, type PriceTable } from './prices.ts';
 import type { ModelFactory, ModelSettings, ProviderEnv } from './providers.ts';
-import type { McpServerSpec } from './role.ts';
+import type { McpServerConfig } from './role.ts';
 import { McpManager } from './tools/mcp.ts';
 import { checkToolDefinition } from './tools/registered.ts';
 import type { ToolDefinition } from './tools/types.ts';
@@ -23,11 +23,13 @@ export interface AgentEngineOptions {
   /** Extra providers by prefix: `{ google: (id) => google(id) }` makes `model: google:gemini-2.0-flash` work. */
   providers?: Record<string, ModelFactory>;
   /** MCP servers roles may name in `mcp: [name]`. */
-  mcpServers?: Record<string, Omit<McpServerSpec, 'name'>>;
+  mcpServers?: Record<string, McpServerConfig>;
   /** Record real exchanges to this file (default: BATON_LLM_RECORD). */
   record?: string;
   /** Serve exchanges from this file instead of providers (default: BATON_LLM_REPLAY). */
   replay?: string;
+  /** Endpoints roles may name in `baseURL`, besides those configured in the environment. */
+  allowBaseURLs?: string[];
 }
 
 export class AgentServices {
@@ -43,6 +45,7 @@ export class AgentServices {
       providers: options.providers ?? {},
       record: options.record ?? (env.BATON_LLM_RECORD || undefined),
       replay: options.replay ?? (env.BATON_LLM_REPLAY || undefined),
+      allowBaseURLs: options.allowBaseURLs,
     };
     this.pricing = {
       prices: loadPriceTable(options.prices, env.BATON_LLM_PRICES),

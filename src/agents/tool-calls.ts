@@ -7,6 +7,7 @@
  */
 import type { ToolResultPart } from 'ai';
 import { BatonError, type JsonValue } from '../errors.ts';
+import { raceAbort } from '../kinds/abort.ts';
 import { JsonConversionError, toJsonValue } from '../kinds/json-value.ts';
 import type { StepApprovalDecision } from '../kinds/types.ts';
 import { parseDuration } from '../util/duration.ts';
@@ -61,27 +62,45 @@ async function runToolCall(
   if (decision && !decision.approved) {
     const who = decision.timedOut ? 'timeout' : (decision.by ?? 'a reviewer');
     const text = `rejected by ${who}: ${decision.comment ?? 'no comment'}`;
-    ctx.publish('agent.tool-result', { turn, toolCallId: call.id, name: call.name, rejected: true, result: text });
+    ctx.publish('agent.tool-result', {
+      turn,
+      toolCallId: call.id,
+      name: call.name,
+      rejected: true,
+      result: text,
+    });
     return resultPart(call, { error: text });
   }
   // An approver may edit the arguments: the payload of the decision replaces them.
   const args = isObject(decision?.payload) ? decision.payload : call.args;
   ctx.publish('agent.tool-call', { turn, toolCallId: call.id, name: call.name, args });
-  const outcome = (await ctx.memo(`tool:${turn}:${call.id}`, () => execute(session, call, args))) as ToolOutcome;
+  const outcome = (await ctx.memo(`tool:${turn}:${call.id}`, () =>
+    execute(session, call, args),
+  )) as ToolOutcome;
   ctx.publish('agent.tool-result', { turn, toolCallId: call.id, name: call.name, ...outcome });
   return resultPart(call, outcome);
 }
 
-async function execute(session: AgentSession, call: RecordedToolCall, rawArgs: JsonValue): Promise<JsonValue> {
+async function execute(
+  session: AgentSession,
+  call: RecordedToolCall,
+  rawArgs: JsonValue,
+): Promise<JsonValue> {
   const { ctx } = session;
   const tool = (await session.tools()).get(call.name);
   if (!tool) {
     const known = [...(await session.tools()).keys()].join(', ') || 'none';
-    return { error: `there is no tool named "${call.name}"; available tools: ${known}`, code: 'TOOL_UNKNOWN' };
+    return {
+      error: `there is no tool named "${call.name}"; available tools: ${known}`,
+      code: 'TOOL_UNKNOWN',
+    };
   }
   const parsed = tool.parse(rawArgs);
   if (!parsed.ok) {
-    return { error: `invalid arguments for ${call.name}: ${parsed.errors.join('; ')}`, code: 'TOOL_ARGS_INVALID' };
+    return {
+      error: `invalid arguments for ${call.name}: ${parsed.errors.join('; ')}`,
+      code: 'TOOL_ARGS_INVALID',
+    };
   }
   const toolContext: ToolContext = {
     runId: ctx.runId,
@@ -95,7 +114,12 @@ async function execute(session: AgentSession, call: RecordedToolCall, rawArgs: J
   };
   let result: unknown;
   try {
-    result = await tool.execute(parsed.args, toolContext);
+    // A tool that ignores its signal is abandoned when the step times out or is cancelled.
+    result = await raceAbort(
+      tool.execute(parsed.args, toolContext),
+      ctx.signal,
+      `tool ${call.name} of ${session.where}`,
+    );
   } catch (error) {
     // The step is being stopped (timeout, cancel, lost lease): nothing to tell the model.
     if (ctx.signal.aborted) throw error;
@@ -106,7 +130,10 @@ async function execute(session: AgentSession, call: RecordedToolCall, rawArgs: J
     return { output: toJsonValue(result) };
   } catch (error) {
     if (!(error instanceof JsonConversionError)) throw error;
-    return { error: `${call.name} returned a value that is not JSON: ${error.message}`, code: 'TOOL_OUTPUT_INVALID' };
+    return {
+      error: `${call.name} returned a value that is not JSON: ${error.message}`,
+      code: 'TOOL_OUTPUT_INVALID',
+    };
   }
 }
 

@@ -7,7 +7,13 @@ import type { LanguageModelUsage } from 'ai';
 import type { Usage } from '../kinds/types.ts';
 import { costOf, findPrice, isFreeModel, type PriceTable } from './prices.ts';
 
-export const ZERO_USAGE: Usage = { calls: 0, inputTokens: 0, outputTokens: 0, cachedInputTokens: 0, costUsd: 0 };
+export const ZERO_USAGE: Usage = {
+  calls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  costUsd: 0,
+};
 
 export interface PricingContext {
   prices: PriceTable;

@@ -38,7 +38,12 @@ export function decide(wf: CompiledWorkflow, state: RunState, now: number): RunE
 }
 
 /** Events after which another pass cannot start anything: no step became terminal and no block instances appeared. */
-const SETTLING_EVENTS: ReadonlySet<string> = new Set(['StepScheduled', 'TimerScheduled', 'ApprovalRequested', 'ChildStarted']);
+const SETTLING_EVENTS: ReadonlySet<string> = new Set([
+  'StepScheduled',
+  'TimerScheduled',
+  'ApprovalRequested',
+  'ChildStarted',
+]);
 
 function enablesMore(decided: readonly RunEvent[], from: number): boolean {
   for (let i = from; i < decided.length; i++) if (!SETTLING_EVENTS.has(decided[i].type)) return true;
@@ -220,7 +225,15 @@ class Pass {
     let cache = roundCaches.get(blocks);
     if (!cache || cache.parent !== scope) {
       const built = blocks.instances.map((instance, i) =>
-        childScope(scope, step.id, current.path, blocks.firstOrdinal + i, instance.blockKey, instance.vars, blocks.stepConcurrency),
+        childScope(
+          scope,
+          step.id,
+          current.path,
+          blocks.firstOrdinal + i,
+          instance.blockKey,
+          instance.vars,
+          blocks.stepConcurrency,
+        ),
       );
       cache = { parent: scope, scopes: built, done: new Uint8Array(built.length) };
       roundCaches.set(blocks, cache);

@@ -209,12 +209,29 @@ function completeApproval(r: Recorder, step: StepState, decision: ApprovalDecisi
   const recorded = approval.decision!;
   if (approval.key !== undefined) {
     // A suspended step resumes with the decision available to it; its checkpoints are kept.
-    const value: Record<string, JsonValue> = { approved: decision === 'approved', decision, timedOut, at: recorded.at };
+    const value: Record<string, JsonValue> = {
+      approved: decision === 'approved',
+      decision,
+      timedOut,
+      at: recorded.at,
+    };
     if (recorded.comment !== undefined) value.comment = recorded.comment;
     if (recorded.by !== undefined) value.by = recorded.by;
     if (recorded.payload !== undefined) value.payload = recorded.payload;
-    r.emit({ type: 'StepProgress', path: step.path, attempt: step.attempt, key: approvalProgressKey(approval.key), value });
-    r.emit({ type: 'StepScheduled', path: step.path, attempt: step.attempt, input: step.input ?? null, runAt: r.now });
+    r.emit({
+      type: 'StepProgress',
+      path: step.path,
+      attempt: step.attempt,
+      key: approvalProgressKey(approval.key),
+      value,
+    });
+    r.emit({
+      type: 'StepScheduled',
+      path: step.path,
+      attempt: step.attempt,
+      input: step.input ?? null,
+      runAt: r.now,
+    });
     return;
   }
   if (decision === 'rejected' && approval.request.onReject === 'fail') {

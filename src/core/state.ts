@@ -194,7 +194,7 @@ function apply(state: RunState, event: RunEventBody, at: number): void {
       const step = touch(state, event.path, at);
       step.attempt = event.attempt;
       step.error = event.error;
-      step.progress = undefined;
+      // Checkpoints survive automatic retries: a retry after turn 5 failed must not pay for turns 1–4 again.
       if (event.retryAt === undefined) {
         step.status = 'failed';
         step.finishedAt = at;

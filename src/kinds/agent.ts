@@ -6,12 +6,12 @@
  * worker runs the loop (src/agents/loop.ts). See docs/agents.md.
  */
 import { z } from 'zod';
-import type { JsonValue } from '../errors.ts';
 import { runAgent } from '../agents/loop.ts';
 import { type AgentConfig, type AgentExtras, resolveAgentRequest } from '../agents/resolve.ts';
-import { limits, outputSpecSchema, roleSchema, TOOL_NAME } from '../agents/role.ts';
 import type { AgentRequest } from '../agents/role.ts';
+import { limits, outputSpecSchema, roleSchema, TOOL_NAME } from '../agents/role.ts';
 import { agentServicesOf } from '../agents/services.ts';
+import type { JsonValue } from '../errors.ts';
 import { failOutcome } from './shared.ts';
 import type { ExecuteContext, SchemaKit, StepKind } from './types.ts';
 
@@ -30,7 +30,9 @@ export const agentKind: StepKind<AgentConfig> = {
           .describe('Name of a role in the top-level agents: section.'),
         roleSchema(kit.templateString),
       ])
-      .describe('The agent: a role name from agents:, or an inline role { model, instructions, tools, … }.') as unknown as z.ZodType<AgentConfig>;
+      .describe(
+        'The agent: a role name from agents:, or an inline role { model, instructions, tools, … }.',
+      ) as unknown as z.ZodType<AgentConfig>;
   },
 
   extras(kit: SchemaKit) {

@@ -69,6 +69,10 @@ export interface StepDefinition {
   retry: RetryPolicy;
   timeout?: number;
   continueOnError: boolean;
+  /** Queue of the step's task; undefined means the default queue. */
+  queue?: string;
+  /** Claim order among due tasks, higher first; undefined means 0. */
+  priority?: number;
   /** The value under the kind's key, validated by the kind's schema; nested step lists are moved into `blocks`. */
   config: unknown;
   /** Extra step-level keys that the kind declares (e.g. `input`, or an agent's `prompt`). */
@@ -84,6 +88,8 @@ export interface WorkflowDefinition {
   defaults: StepDefaults;
   /** Maximum steps of one run executing at once; undefined means unlimited. */
   concurrency?: number;
+  /** Limits across all runs of this workflow, enforced by workers' claims (see docs/scaling.md). */
+  limits?: WorkflowLimits;
   /** Run timeout in ms. */
   timeout?: number;
   steps: StepDefinition[];
@@ -91,6 +97,11 @@ export interface WorkflowDefinition {
   /** Top-level sections owned by later features (agents, budget, triggers…), validated by their owners. */
   sections: Record<string, unknown>;
   metadata?: Record<string, JsonValue>;
+}
+
+export interface WorkflowLimits {
+  /** Most step tasks of this workflow leased at once, across all runs and workers. */
+  concurrentSteps?: number;
 }
 
 /** Where a definition came from, for error messages. */

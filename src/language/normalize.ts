@@ -42,6 +42,7 @@ const TOP_LEVEL_KEYS = [
   'inputs',
   'defaults',
   'concurrency',
+  'limits',
   'timeout',
   'steps',
   'output',
@@ -129,6 +130,8 @@ function buildDefinition(
   if (fields.description !== undefined) definition.description = fields.description;
   if (defaultTimeout !== undefined) definition.defaults.timeout = defaultTimeout;
   if (fields.concurrency !== undefined) definition.concurrency = fields.concurrency;
+  if (fields.limits?.concurrentSteps !== undefined)
+    definition.limits = { concurrentSteps: fields.limits.concurrentSteps };
   if (fields.timeout !== undefined) definition.timeout = fields.timeout;
   if (fields.output !== undefined) definition.output = fields.output;
   if (fields.metadata !== undefined) definition.metadata = fields.metadata as Record<string, JsonValue>;

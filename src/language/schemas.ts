@@ -9,6 +9,7 @@ import type { SchemaKit } from '../kinds/types.ts';
 export const WORKFLOW_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const STEP_ID = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export const INPUT_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+export const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** Names that would reach an object's prototype machinery when used as keys of outputs or inputs. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -128,6 +129,22 @@ export function commonStepFields(kit: SchemaKit) {
       .boolean()
       .describe('When true, a failure of this step does not fail the run; dependants still run.')
       .optional(),
+    queue: z
+      .string()
+      .regex(QUEUE_NAME, {
+        error:
+          'a queue name must start with a letter or digit and contain only letters, digits, ".", "_" and "-"',
+      })
+      .describe(
+        'Queue of the step\'s task (default "default"): workers started with --queue take only their queues, and a queue may have a cluster-wide concurrency limit.',
+      )
+      .optional(),
+    priority: z
+      .int({ error: 'expected a whole number' })
+      .min(-1000, { error: 'priority must be between -1000 and 1000' })
+      .max(1000, { error: 'priority must be between -1000 and 1000' })
+      .describe('Claim order among due tasks: higher first (default 0).')
+      .optional(),
   };
 }
 
@@ -140,6 +157,8 @@ export const COMMON_STEP_KEYS = [
   'retry',
   'timeout',
   'continueOnError',
+  'queue',
+  'priority',
 ];
 
 /** Top-level fields of the document except `steps` (validated step by step) and the sections. */
@@ -166,6 +185,16 @@ export function documentFields(kit: SchemaKit) {
       .int({ error: 'expected a whole number' })
       .min(1, { error: 'concurrency must be at least 1' })
       .describe('Maximum number of steps of one run executing at once.')
+      .optional(),
+    limits: z
+      .strictObject({
+        concurrentSteps: z
+          .int({ error: 'expected a whole number' })
+          .min(1, { error: 'concurrentSteps must be at least 1' })
+          .describe('Most steps of this workflow executing at once across all its runs and all workers.')
+          .optional(),
+      })
+      .describe("Cluster-wide limits of this workflow, enforced by the workers' claims.")
       .optional(),
     timeout: kit.duration.describe('Timeout of the whole run.').optional(),
     output: kit.template

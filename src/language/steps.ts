@@ -125,6 +125,8 @@ export class StepChecker {
     if (typeof fields.if === 'string' || typeof fields.if === 'boolean') definition.if = String(fields.if);
     const timeout = (fields.timeout as number | undefined) ?? this.defaults.timeout;
     if (timeout !== undefined) definition.timeout = timeout;
+    if (typeof fields.queue === 'string') definition.queue = fields.queue;
+    if (typeof fields.priority === 'number') definition.priority = fields.priority;
 
     const node: StepNode = {
       definition,
@@ -255,7 +257,11 @@ export class StepChecker {
     }
     // Nested steps live in `blocks`, normalised; keeping their raw copy in config would make
     // the hash depend on how they were written (`1m` vs `60000`).
-    if (configOk) node.definition.config = withoutPaths(config, rawBlocks.map((block) => block.path));
+    if (configOk)
+      node.definition.config = withoutPaths(
+        config,
+        rawBlocks.map((block) => block.path),
+      );
   }
 
   #mergeRetry(kind: StepKind<unknown> | undefined, own: Partial<RetryPolicy> | undefined): RetryPolicy {
@@ -273,7 +279,10 @@ function withoutPaths(value: unknown, paths: (string | number)[][]): unknown {
 function removeAt(value: unknown, path: (string | number)[]): unknown {
   if (value === null || typeof value !== 'object') return value;
   const [head, ...rest] = path;
-  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
+  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<
+    string | number,
+    unknown
+  >;
   if (rest.length === 0) delete copy[head];
   else copy[head] = removeAt(copy[head], rest);
   return copy;

@@ -28,6 +28,7 @@ import type { TaskHandler } from '../kinds/types.ts';
 import { hashDefinition, loadWorkflowFile, loadWorkflowText, validateRunInputs } from '../language/index.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
 import { shutdownSandbox } from '../sandbox/index.ts';
+import { queueLimitKey, workflowLimitKey } from '../store/limits.ts';
 import { openStore } from '../store/open.ts';
 import type { PendingApproval, RunFilter, Store } from '../store/types.ts';
 import { type Clock, defaultIdGenerator, type IdGenerator, systemClock } from '../util/clock.ts';
@@ -93,6 +94,8 @@ export interface DecisionOptions {
   payload?: JsonValue;
 }
 
+const OUTCOME_EVENTS: ReadonlySet<string> = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
+
 export class Engine {
   readonly store: Store;
   readonly registry: KindRegistry;
@@ -144,9 +147,19 @@ export class Engine {
         source: source ?? (typeof definition === 'string' ? definition : undefined),
         createdAt: this.clock.now(),
       });
+      // A newly stored definition sets its workflow's cluster-wide step limit, or lifts it.
+      await this.store.setConcurrencyLimit(workflowLimitKey(def.name), def.limits?.concurrentSteps);
     }
     this.#runs.compile(def, hash);
     return { name: def.name, version: def.version, hash };
+  }
+
+  /**
+   * Caps how many steps of `queue` execute at once across every worker sharing the store
+   * (undefined lifts the cap). The limit lives in the database, so it holds for all processes.
+   */
+  async setQueueLimit(queue: string, limit: number | undefined): Promise<void> {
+    await this.store.setConcurrencyLimit(queueLimitKey(queue), limit);
   }
 
   async registerFile(file: string): Promise<WorkflowSummary> {
@@ -226,6 +239,9 @@ export class Engine {
     options: { timeoutMs?: number; statuses?: readonly string[] } = {},
   ): Promise<RunRow> {
     const wanted = new Set(options.statuses ?? TERMINAL_RUN_STATUSES);
+    // Waiting for an outcome, only an outcome event is worth re-reading the run for.
+    const relevant = (event: EngineEvent) =>
+      options.statuses !== undefined || (event.type === 'history' && OUTCOME_EVENTS.has(event.event.type));
     const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
     for (;;) {
       const run = await this.store.getRun(runId);
@@ -243,7 +259,7 @@ export class Engine {
           finish,
           Math.min(500, deadline === undefined ? 500 : Math.max(1, deadline - Date.now())),
         );
-        const unsubscribe = this.subscribe(() => finish(), { runId });
+        const unsubscribe = this.subscribe((event) => relevant(event) && finish(), { runId });
         function finish() {
           clearTimeout(timer);
           unsubscribe();
@@ -397,7 +413,8 @@ export class Engine {
   }
 
   async #startChild(parentRunId: string, path: string): Promise<void> {
-    const { state } = await this.#runs.read(parentRunId);
+    // Fresh, not cached: another process may have moved the parent on since.
+    const { state } = await this.#runs.readFresh(parentRunId);
     const step = state.steps.get(path);
     if (!step?.child || !step.childRunId || step.status !== 'waiting') return;
     const childRunId = step.childRunId;

@@ -15,6 +15,8 @@ import type { WorkflowDefinition } from '../language/model.ts';
 import type { ClaimedTask, ClaimOptions, CommitResult, Lease, RunWrite, Store } from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import { commitResolvingUnknown } from './store-retry.ts';
+import { placeStepTasks } from './task-placement.ts';
 
 export type Transition = (wf: CompiledWorkflow, state: RunState, now: number) => RunEvent[] | undefined;
 
@@ -108,6 +110,14 @@ export class RunManager {
     return this.#locks.run(runId, () => this.#load(runId));
   }
 
+  /** Like `read`, but rebuilt from the store: other processes may have appended since it was cached. */
+  async readFresh(runId: string): Promise<{ wf: CompiledWorkflow; state: RunState }> {
+    return this.#locks.run(runId, () => {
+      this.#states.delete(runId);
+      return this.#load(runId);
+    });
+  }
+
   #remember(state: RunState): void {
     if (this.#states.size >= CACHE_LIMIT) {
       const oldest = this.#states.keys().next().value;
@@ -124,6 +134,10 @@ export class RunManager {
   async mutate(runId: string, transition: Transition, options: MutateOptions = {}): Promise<MutateResult> {
     return this.#locks.run(runId, async () => {
       for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+        // With several processes on one store, a cached state may be one another process has
+        // since moved on. Writes are safe (the sequence check refuses them), but a refusal
+        // or a task that looks moot is decided again on the latest history.
+        const cached = this.#states.has(runId);
         const { wf, state } = await this.#load(runId);
         const expectedSeq = state.seq;
         let events: RunEvent[] | undefined;
@@ -131,20 +145,33 @@ export class RunManager {
           events = transition(wf, state, this.clock.now());
         } catch (error) {
           this.#states.delete(runId);
+          if (cached) continue;
           throw error;
         }
         if (!events || events.length === 0) {
           if (!options.complete) return { ok: true };
-          const result = await this.store.commit({ writes: [], complete: options.complete });
+          // Dropping a task on a stale state would lose work that is still due.
+          if (cached && (await this.store.loadEvents(runId, expectedSeq)).length > 0) {
+            this.#states.delete(runId);
+            continue;
+          }
+          const result = await commitResolvingUnknown(this.store, { writes: [], complete: options.complete });
           return result.ok ? { ok: true } : { ok: false, reason: 'stale-lease' };
         }
-        const write = buildWrite(state, expectedSeq, events);
-        const result: CommitResult = await this.store.commit({
-          writes: [write],
-          complete: options.complete,
-          verify: options.verify,
-          claim: options.claim,
-        });
+        const write = buildWrite(wf, state, expectedSeq, events);
+        let result: CommitResult;
+        try {
+          result = await commitResolvingUnknown(this.store, {
+            writes: [write],
+            complete: options.complete,
+            verify: options.verify,
+            claim: options.claim,
+          });
+        } catch (error) {
+          // The cached state already holds the events that may not have been written.
+          this.#states.delete(runId);
+          throw error;
+        }
         if (result.ok) {
           if (IDLE_STATUSES.has(write.run.status)) this.#states.delete(runId);
           const committed = { runId, events, state, write, claimed: result.claimed };
@@ -169,14 +196,14 @@ export class RunManager {
   /** Creates a run from its first event plus the initial decisions; returns the existing run on a duplicate key. */
   async create(
     runId: string,
-    _wf: CompiledWorkflow,
+    wf: CompiledWorkflow,
     started: Extract<RunEvent, { type: 'RunStarted' }>,
     initial: (state: RunState) => RunEvent[],
   ): Promise<{ created: boolean; runId: string }> {
     const state = newRunState(runId, started);
     const events = [started, ...initial(state)];
-    const write = buildWrite(state, 0, events);
-    const result = await this.store.commit({ writes: [write] });
+    const write = buildWrite(wf, state, 0, events);
+    const result = await commitResolvingUnknown(this.store, { writes: [write] });
     if (result.ok) {
       if (!IDLE_STATUSES.has(write.run.status)) this.#remember(state);
       this.#emit({ runId, events, state, write });
@@ -192,13 +219,18 @@ export class RunManager {
   }
 }
 
-function buildWrite(state: RunState, expectedSeq: number, events: RunEvent[]): RunWrite {
+function buildWrite(
+  wf: CompiledWorkflow,
+  state: RunState,
+  expectedSeq: number,
+  events: RunEvent[],
+): RunWrite {
   return {
     runId: state.id,
     expectedSeq,
     events,
     run: runRow(state),
     steps: changedStepRows(state, events),
-    tasks: taskChanges(state, events),
+    tasks: placeStepTasks(wf, state, taskChanges(state, events)),
   };
 }

@@ -59,9 +59,17 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     signal: AbortSignal,
     handOff?: ClaimOptions,
   ): Promise<ClaimedTask[] | undefined> {
-    const { wf, state } = await runs.read(task.runId);
-    const step = state.steps.get(task.path);
-    if (step?.status !== 'scheduled' || step.attempt !== task.attempt || state.outcome) {
+    let { wf, state } = await runs.read(task.runId);
+    const due = () => {
+      const found = state.steps.get(task.path);
+      return found?.status === 'scheduled' && found.attempt === task.attempt && !state.outcome
+        ? found
+        : undefined;
+    };
+    // A cached state may predate what another process appended: look again before dropping the task.
+    if (!due()) ({ wf, state } = await runs.readFresh(task.runId));
+    const step = due();
+    if (!step) {
       return settle(task, await runs.mutate(task.runId, () => undefined, { complete: lease(task) }));
     }
     const entry = wf.entry(step.id);
@@ -101,7 +109,11 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       publish: (type, data) => deps.publish(task.runId, task.path, type, data),
       log: (message, fields) =>
         log.info({ runId: task.runId, step: task.path, attempt: task.attempt, ...fields }, message),
-      memo: async <T extends JsonValue>(key: string, fn: () => Promise<T>, options?: MemoOptions<T>): Promise<T> => {
+      memo: async <T extends JsonValue>(
+        key: string,
+        fn: () => Promise<T>,
+        options?: MemoOptions<T>,
+      ): Promise<T> => {
         if (Object.hasOwn(progress, key)) return progress[key] as T;
         const value = await fn();
         const usage = options?.usage?.(value);
@@ -141,9 +153,13 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         };
         await settle(
           task,
-          await runs.mutate(task.runId, (_w, s, now) => suspendStep(s, task.path, task.attempt, key, approval, now), {
-            complete: lease(task),
-          }),
+          await runs.mutate(
+            task.runId,
+            (_w, s, now) => suspendStep(s, task.path, task.attempt, key, approval, now),
+            {
+              complete: lease(task),
+            },
+          ),
         );
         return;
       }

@@ -102,6 +102,16 @@ export interface RejectedCommit {
   at: number;
 }
 
+/**
+ * A cluster-wide cap: at most `limit` step tasks whose key matches are leased at once, by
+ * all workers together. Keys are `queue:<name>` (a step's queue) and `workflow:<name>` (all
+ * runs of a workflow); build them with `queueLimitKey` / `workflowLimitKey` (limits.ts).
+ */
+export interface ConcurrencyLimit {
+  key: string;
+  limit: number;
+}
+
 /** What a store reports when tasks may have become claimable (all fields are hints). */
 export interface TasksAvailable {
   /** Earliest `runAt` among the tasks, on the store's clock (`now()`). */
@@ -139,6 +149,14 @@ export interface Store {
   /** Earliest time a task becomes claimable, for sleeping until then. */
   nextWakeup(): Promise<number | undefined>;
   getTask(taskId: string): Promise<(TaskSpec & { owner?: string; token: number; held: boolean }) | undefined>;
+
+  /**
+   * Sets (or, with `undefined`, removes) a concurrency limit. Claims never lease a step task
+   * whose queue or workflow key is at its limit, and claim-on-insert leaves such tasks to
+   * ordinary claims, which count and lease under a lock so concurrent workers cannot overshoot.
+   */
+  setConcurrencyLimit(key: string, limit: number | undefined): Promise<void>;
+  listConcurrencyLimits(): Promise<ConcurrencyLimit[]>;
 
   recordRejectedCommit(rejection: RejectedCommit): Promise<void>;
   listRejectedCommits(runId?: string): Promise<RejectedCommit[]>;

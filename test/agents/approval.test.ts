@@ -43,8 +43,13 @@ describe('tool approvals', () => {
 
   test('approved: the call runs once with the approver’s edited arguments; turn 1 is not re-sent', async () => {
     deployed.length = 0;
-    h.server.push({ toolCalls: [{ id: 'call_d', name: 'deploy', args: { service: 'api' } }] }, { text: 'Deployed.' });
-    const name = await h.t.define(oneAgentWorkflow('approve-tool', '{ model: openai:gpt-4o-mini, tools: [deploy] }'));
+    h.server.push(
+      { toolCalls: [{ id: 'call_d', name: 'deploy', args: { service: 'api' } }] },
+      { text: 'Deployed.' },
+    );
+    const name = await h.t.define(
+      oneAgentWorkflow('approve-tool', '{ model: openai:gpt-4o-mini, tools: [deploy] }'),
+    );
     const before = h.server.requests.length;
     const { handle, pending } = await startAndAwaitApproval(name);
     const approval = pending.step.detail?.approval as { request: { message: string; payload: unknown } };
@@ -96,18 +101,31 @@ describe('tool approvals', () => {
     assert.deepEqual(results, { call_r: 'rejected by bob: not on a Friday', call_free: 'restarted' });
     const history = await h.t.engine.history(handle.id);
     const decided = history.find((e) => e.type === 'ApprovalDecided');
-    assert.ok(decided && decided.type === 'ApprovalDecided' && decided.decision === 'rejected' && decided.by === 'bob');
+    assert.ok(
+      decided &&
+        decided.type === 'ApprovalDecided' &&
+        decided.decision === 'rejected' &&
+        decided.by === 'bob',
+    );
   });
 
   test('a role can require approval for tools by name', async () => {
     deployed.length = 0;
-    h.server.push({ toolCalls: [{ id: 'call_q', name: 'restart', args: { service: 'web' } }] }, { text: 'Done.' });
+    h.server.push(
+      { toolCalls: [{ id: 'call_q', name: 'restart', args: { service: 'web' } }] },
+      { text: 'Done.' },
+    );
     const name = await h.t.define(
-      oneAgentWorkflow('role-approval', '{ model: openai:gpt-4o-mini, tools: [restart], approvalRequired: [restart] }'),
+      oneAgentWorkflow(
+        'role-approval',
+        '{ model: openai:gpt-4o-mini, tools: [restart], approvalRequired: [restart] }',
+      ),
     );
     const { handle, pending } = await startAndAwaitApproval(name);
     assert.match(
-      String((pending.step.detail?.approval as { request: { message: string } }).request.message),
+      String(
+        (pending.step.detail?.approval as { request?: { message: string } } | undefined)?.request?.message,
+      ),
       /restart with \{"service":"web"\}/,
     );
     await h.t.engine.approve(handle.id, { by: 'carol' });

@@ -36,7 +36,10 @@ describe('agent steps at load time', () => {
     );
     assert.match(message, /3:5: steps\[0\]\.prompt: missing required key "prompt"/);
     assert.match(message, /4:21: steps\[0\]\.agent\.model: expected <provider>:<model-id>/);
-    assert.match(message, /steps\[0\]\.agent\.temprature: unknown key "temprature"; did you mean "temperature"\?/);
+    assert.match(
+      message,
+      /steps\[0\]\.agent\.temprature: unknown key "temprature"; did you mean "temperature"\?/,
+    );
     assert.match(message, /steps\[0\]\.output\.schema: not a valid JSON Schema/);
     assert.match(message, /steps\[0\]\.maxTurns: must be ≥ 1, got 0/);
   });
@@ -81,10 +84,22 @@ describe('agent steps at load time', () => {
 
 describe('prices', () => {
   test('dated snapshots use their family’s price; other ids are unknown', () => {
-    assert.equal(findPrice(DEFAULT_PRICES, 'openai:gpt-4o-mini-2024-07-18'), DEFAULT_PRICES.models['openai:gpt-4o-mini']);
-    assert.equal(findPrice(DEFAULT_PRICES, 'openai:gpt-4o-2024-08-06'), DEFAULT_PRICES.models['openai:gpt-4o']);
-    assert.equal(findPrice(DEFAULT_PRICES, 'anthropic:claude-sonnet-4-5-20250929'), DEFAULT_PRICES.models['anthropic:claude-sonnet-4-5']);
-    assert.equal(findPrice(DEFAULT_PRICES, 'anthropic:claude-3-5-haiku-latest'), DEFAULT_PRICES.models['anthropic:claude-3-5-haiku']);
+    assert.equal(
+      findPrice(DEFAULT_PRICES, 'openai:gpt-4o-mini-2024-07-18'),
+      DEFAULT_PRICES.models['openai:gpt-4o-mini'],
+    );
+    assert.equal(
+      findPrice(DEFAULT_PRICES, 'openai:gpt-4o-2024-08-06'),
+      DEFAULT_PRICES.models['openai:gpt-4o'],
+    );
+    assert.equal(
+      findPrice(DEFAULT_PRICES, 'anthropic:claude-sonnet-4-5-20250929'),
+      DEFAULT_PRICES.models['anthropic:claude-sonnet-4-5'],
+    );
+    assert.equal(
+      findPrice(DEFAULT_PRICES, 'anthropic:claude-3-5-haiku-latest'),
+      DEFAULT_PRICES.models['anthropic:claude-3-5-haiku'],
+    );
     assert.equal(findPrice(DEFAULT_PRICES, 'openai:gpt-4o-minimal'), undefined);
     assert.equal(findPrice(DEFAULT_PRICES, 'openai:gpt-4o-audio-preview'), undefined);
   });
@@ -93,7 +108,10 @@ describe('prices', () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-prices-'));
     try {
       const file = join(dir, 'prices.json');
-      writeFileSync(file, JSON.stringify({ version: 'team-1', models: { 'openai:gpt-4o-mini': { input: 1, output: 2 } } }));
+      writeFileSync(
+        file,
+        JSON.stringify({ version: 'team-1', models: { 'openai:gpt-4o-mini': { input: 1, output: 2 } } }),
+      );
       const table = loadPriceTable({ models: { 'ollama:llama3.1': { input: 0.01, output: 0.02 } } }, file);
       assert.equal(table.version, 'team-1');
       assert.deepEqual(table.models['openai:gpt-4o-mini'], { input: 1, output: 2 });
@@ -111,12 +129,23 @@ describe('prices', () => {
     const pricing = { prices: DEFAULT_PRICES, warnUnknownModel: onceWarner((m) => warned.push(m)) };
     const usage = usageOfCall(
       'anthropic:claude-sonnet-4-5',
-      { inputTokens: 1_000_000, outputTokens: 100_000, inputTokenDetails: { cacheReadTokens: 400_000, noCacheTokens: 600_000, cacheWriteTokens: 0 } },
+      {
+        inputTokens: 1_000_000,
+        outputTokens: 100_000,
+        inputTokenDetails: { cacheReadTokens: 400_000, noCacheTokens: 600_000, cacheWriteTokens: 0 },
+      },
       pricing,
     );
     // 600k × $3 + 400k × $0.30 + 100k × $15, per million.
-    assert.deepEqual(usage, { calls: 1, inputTokens: 1_000_000, outputTokens: 100_000, cachedInputTokens: 400_000, costUsd: 3.42 });
-    for (let i = 0; i < 3; i++) assert.equal(usageOfCall('openai:gpt-9', { inputTokens: 5, outputTokens: 5 }, pricing).costUsd, 0);
+    assert.deepEqual(usage, {
+      calls: 1,
+      inputTokens: 1_000_000,
+      outputTokens: 100_000,
+      cachedInputTokens: 400_000,
+      costUsd: 3.42,
+    });
+    for (let i = 0; i < 3; i++)
+      assert.equal(usageOfCall('openai:gpt-9', { inputTokens: 5, outputTokens: 5 }, pricing).costUsd, 0);
     assert.equal(usageOfCall('mock:echo', { inputTokens: 5, outputTokens: 5 }, pricing).costUsd, 0);
     assert.deepEqual(warned, ['openai:gpt-9']);
   });

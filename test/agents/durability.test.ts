@@ -37,7 +37,11 @@ function readEffects(file: string): Effect[] {
   }
 }
 
-function startWorker(args: string[]): { child: ChildProcess; stdout: () => string; exited: Promise<number | null> } {
+function startWorker(args: string[]): {
+  child: ChildProcess;
+  stdout: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, [WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -51,32 +55,55 @@ function startWorker(args: string[]): { child: ChildProcess; stdout: () => strin
   return { child, stdout: () => (err ? `${out}\n[stderr]\n${err}` : out), exited };
 }
 
-test('SIGKILL in the middle of an agent loop: recorded turns are not re-paid, the interrupted tool re-runs with its key', { timeout: 60_000 }, async () => {
+test('SIGKILL in the middle of an agent loop: recorded turns are not re-paid, the interrupted tool re-runs with its key', {
+  timeout: 180_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-agent-crash-'));
   const db = join(dir, 'baton.db');
   const effects = join(dir, 'effects.jsonl');
   const server = await startLlmServer([
-    { toolCalls: [{ id: 'call_lookup', name: 'lookup', args: { q: 'revenue' } }], usage: { prompt: 100, completion: 10 } },
-    { toolCalls: [{ id: 'call_write', name: 'slow_write', args: { text: 'Revenue was 42.' } }], usage: { prompt: 200, completion: 20 } },
+    {
+      toolCalls: [{ id: 'call_lookup', name: 'lookup', args: { q: 'revenue' } }],
+      usage: { prompt: 100, completion: 10 },
+    },
+    {
+      toolCalls: [{ id: 'call_write', name: 'slow_write', args: { text: 'Revenue was 42.' } }],
+      usage: { prompt: 200, completion: 20 },
+    },
     { text: 'The report is written.', usage: { prompt: 300, completion: 30 } },
   ]);
+  const children: ChildProcess[] = [];
   try {
     const args = ['--db', db, '--effects', effects, '--llm', server.baseURL];
     const first = startWorker(args);
-    await until(() => readEffects(effects).some((e) => e.tool === 'slow_write' && e.phase === 'start'), 20_000).catch(
-      (error: unknown) => {
-        throw new Error(`the first worker never reached the slow tool: ${String(error)}\n${first.stdout()}`);
-      },
-    );
+    children.push(first.child);
+    await until(
+      () => readEffects(effects).some((e) => e.tool === 'slow_write' && e.phase === 'start'),
+      60_000,
+    ).catch((error: unknown) => {
+      throw new Error(
+        `the first worker never reached the slow tool (${String(error)}); LLM requests: ${server.requests.length}, ` +
+          `exit code: ${first.child.exitCode}\n${first.stdout()}`,
+      );
+    });
     first.child.kill('SIGKILL');
     await first.exited;
     assert.equal(server.requests.length, 2, 'turns 1 and 2 were asked before the kill');
-    assert.ok(!readEffects(effects).some((e) => e.tool === 'slow_write' && e.phase === 'end'), 'killed mid-call');
+    assert.ok(
+      !readEffects(effects).some((e) => e.tool === 'slow_write' && e.phase === 'end'),
+      'killed mid-call',
+    );
 
     const second = startWorker([...args, '--until-done']);
+    children.push(second.child);
     const code = await second.exited;
     assert.equal(code, 0, `the second worker finished the run:\n${second.stdout()}`);
-    const result = JSON.parse(second.stdout().split('\n').find((line) => line.startsWith('{'))!) as {
+    const result = JSON.parse(
+      second
+        .stdout()
+        .split('\n')
+        .find((line) => line.startsWith('{'))!,
+    ) as {
       runId: string;
       output: { text: string; turns: number; toolCalls: string[] };
     };
@@ -100,7 +127,11 @@ test('SIGKILL in the middle of an agent loop: recorded turns are not re-paid, th
       'the recorded lookup did not run again',
     );
     const writes = log.filter((e) => e.tool === 'slow_write');
-    assert.deepEqual(writes.map((e) => e.phase), ['start', 'start', 'end'], 'the interrupted call ran again');
+    assert.deepEqual(
+      writes.map((e) => e.phase),
+      ['start', 'start', 'end'],
+      'the interrupted call ran again',
+    );
     assert.deepEqual(new Set(writes.map((e) => e.key)), new Set([key]), 'with the same idempotency key');
     assert.notEqual(writes[0].pid, writes[1].pid);
 
@@ -109,12 +140,17 @@ test('SIGKILL in the middle of an agent loop: recorded turns are not re-paid, th
       const history = await store.loadEvents(result.runId);
       const keys = history.flatMap((e) => (e.type === 'StepProgress' ? [e.key] : []));
       assert.deepEqual(keys, ['turn:1', 'tool:1:call_lookup', 'turn:2', 'tool:2:call_write', 'turn:3']);
-      const cost = history.reduce((sum, e) => sum + (e.type === 'StepProgress' && e.usage ? e.usage.inputTokens : 0), 0);
+      const cost = history.reduce(
+        (sum, e) => sum + (e.type === 'StepProgress' && e.usage ? e.usage.inputTokens : 0),
+        0,
+      );
       assert.equal(cost, 600, 'each turn was metered exactly once');
     } finally {
       await store.close();
     }
   } finally {
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }

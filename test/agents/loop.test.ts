@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
-import type { BatonError } from '../../src/errors.ts';
 import type { ToolContext } from '../../src/agents/tools/types.ts';
+import type { BatonError } from '../../src/errors.ts';
 import { type AgentHarness, agentHarness, collectEvents, DUMMY_KEY, oneAgentWorkflow } from './support.ts';
 
 interface AgentOutput {
@@ -16,7 +16,13 @@ interface AgentOutput {
   output: unknown;
   turns: number;
   toolCalls: string[];
-  usage: { calls: number; inputTokens: number; outputTokens: number; cachedInputTokens: number; costUsd: number };
+  usage: {
+    calls: number;
+    inputTokens: number;
+    outputTokens: number;
+    cachedInputTokens: number;
+    costUsd: number;
+  };
 }
 
 describe('agent loop', () => {
@@ -44,7 +50,10 @@ describe('agent loop', () => {
   test('a single-turn agent answers with text; the resolved request is in history, the key is not', async () => {
     h.server.push({ text: 'Paris is the capital of France.', usage: { prompt: 12, completion: 7 } });
     const name = await h.t.define(
-      oneAgentWorkflow('single-turn', '{ model: openai:gpt-4o-mini, instructions: "You answer for ${{ inputs.question }}." }'),
+      oneAgentWorkflow(
+        'single-turn',
+        '{ model: openai:gpt-4o-mini, instructions: "You answer for ${{ inputs.question }}." }',
+      ),
     );
     const before = h.server.requests.length;
     const handle = await h.t.engine.start(name, { question: 'What is the capital of France?' });
@@ -53,7 +62,13 @@ describe('agent loop', () => {
     assert.equal(output.output, null);
     assert.equal(output.turns, 1);
     assert.deepEqual(output.toolCalls, []);
-    assert.deepEqual(output.usage, { calls: 1, inputTokens: 12, outputTokens: 7, cachedInputTokens: 0, costUsd: 0.0000060 });
+    assert.deepEqual(output.usage, {
+      calls: 1,
+      inputTokens: 12,
+      outputTokens: 7,
+      cachedInputTokens: 0,
+      costUsd: 0.000006,
+    });
 
     const [request] = h.server.requests.slice(before);
     assert.equal(request.authorization, `Bearer ${DUMMY_KEY}`);
@@ -84,7 +99,10 @@ describe('agent loop', () => {
       { text: 'Lisbon is warmest.' },
     );
     const name = await h.t.define(
-      oneAgentWorkflow('tool-loop', '{ model: openai:gpt-4o-mini, instructions: Compare cities., tools: [weather] }'),
+      oneAgentWorkflow(
+        'tool-loop',
+        '{ model: openai:gpt-4o-mini, instructions: Compare cities., tools: [weather] }',
+      ),
     );
     const before = h.server.requests.length;
     lookups.length = 0;
@@ -93,14 +111,12 @@ describe('agent loop', () => {
     assert.equal(output.text, 'Lisbon is warmest.');
     assert.equal(output.turns, 3);
     assert.deepEqual(output.toolCalls, ['weather', 'weather', 'weather']);
-    assert.deepEqual(
-      lookups.map((l) => l.city).sort(),
-      ['Lisbon', 'Oslo', 'Rome'],
-    );
-    assert.deepEqual(
-      lookups.map((l) => l.key).sort(),
-      [`${handle.id}:ask:call_a`, `${handle.id}:ask:call_b`, `${handle.id}:ask:call_c`],
-    );
+    assert.deepEqual(lookups.map((l) => l.city).sort(), ['Lisbon', 'Oslo', 'Rome']);
+    assert.deepEqual(lookups.map((l) => l.key).sort(), [
+      `${handle.id}:ask:call_a`,
+      `${handle.id}:ask:call_b`,
+      `${handle.id}:ask:call_c`,
+    ]);
 
     const requests = h.server.requests.slice(before);
     assert.equal(requests.length, 3);
@@ -118,7 +134,9 @@ describe('agent loop', () => {
         ['call_c', { city: 'Lisbon', celsius: 18 }],
       ],
     );
-    const keys = (await h.t.engine.history(handle.id)).flatMap((e) => (e.type === 'StepProgress' ? [e.key] : []));
+    const keys = (await h.t.engine.history(handle.id)).flatMap((e) =>
+      e.type === 'StepProgress' ? [e.key] : [],
+    );
     // The two calls of turn 2 run concurrently, so their results may be recorded in either order.
     const position = (key: string) => keys.indexOf(key);
     assert.equal(keys.length, 6);
@@ -158,13 +176,18 @@ describe('agent loop', () => {
       { toolCalls: [{ id: 'call_s', name: 'weather', args: { city: 'Bergen' } }] },
       { text: 'Bergen is cold and rainy today.' },
     );
-    const name = await h.t.define(oneAgentWorkflow('streaming', '{ model: openai:gpt-4o-mini, tools: [weather] }'));
+    const name = await h.t.define(
+      oneAgentWorkflow('streaming', '{ model: openai:gpt-4o-mini, tools: [weather] }'),
+    );
     const { events, stop } = collectEvents(h.t);
     await h.t.engine.run(name);
     stop();
     const texts = events.filter((e) => e.name === 'agent.text');
     assert.ok(texts.length > 1, 'the text arrives in several deltas');
-    assert.equal(texts.map((e) => (e.data as { delta: string }).delta).join(''), 'Bergen is cold and rainy today.');
+    assert.equal(
+      texts.map((e) => (e.data as { delta: string }).delta).join(''),
+      'Bergen is cold and rainy today.',
+    );
     assert.deepEqual(
       events.filter((e) => e.name.startsWith('agent.tool')).map((e) => e.name),
       ['agent.tool-call', 'agent.tool-result'],
@@ -179,20 +202,33 @@ describe('agent loop', () => {
 
   test('usage and cost of every call are summed on the step and the run', async () => {
     h.server.push(
-      { toolCalls: [{ id: 'call_u', name: 'weather', args: { city: 'Oslo' } }], usage: { prompt: 1000, completion: 100 } },
+      {
+        toolCalls: [{ id: 'call_u', name: 'weather', args: { city: 'Oslo' } }],
+        usage: { prompt: 1000, completion: 100 },
+      },
       { text: 'Cold.', usage: { prompt: 2000, completion: 50, cached: 1000 } },
     );
-    const name = await h.t.define(oneAgentWorkflow('usage', '{ model: openai:gpt-4o-mini, tools: [weather] }'));
+    const name = await h.t.define(
+      oneAgentWorkflow('usage', '{ model: openai:gpt-4o-mini, tools: [weather] }'),
+    );
     const handle = await h.t.engine.start(name);
     const output = (await handle.result()) as unknown as AgentOutput;
     // gpt-4o-mini: $0.15 input, $0.075 cached input, $0.60 output per 1M tokens.
-    const expected = { calls: 2, inputTokens: 3000, outputTokens: 150, cachedInputTokens: 1000, costUsd: 0.000465 };
+    const expected = {
+      calls: 2,
+      inputTokens: 3000,
+      outputTokens: 150,
+      cachedInputTokens: 1000,
+      costUsd: 0.000465,
+    };
     assert.deepEqual(output.usage, expected);
-    const recorded = (await h.t.engine.history(handle.id)).flatMap((e) => (e.type === 'StepProgress' && e.usage ? [e.usage] : []));
+    const recorded = (await h.t.engine.history(handle.id)).flatMap((e) =>
+      e.type === 'StepProgress' && e.usage ? [e.usage] : [],
+    );
     assert.equal(recorded.length, 2, 'each model call is metered once, in history');
     assert.equal(recorded.reduce((sum, u) => sum + u.costUsd, 0).toFixed(6), '0.000465');
     const run = await h.t.engine.getRun(handle.id);
-    assert.deepEqual(run.steps.find((s) => s.id === 'ask')?.usage, expected);
+    assert.deepEqual(run.steps.find((s) => s.stepId === 'ask')?.usage, expected);
     assert.deepEqual(run.usage, expected);
   });
 
@@ -202,7 +238,9 @@ describe('agent loop', () => {
       { toolCalls: [{ id: 'm2', name: 'weather', args: { city: 'B' } }] },
       { text: 'never asked for' },
     );
-    const name = await h.t.define(oneAgentWorkflow('max-turns', '{ model: openai:gpt-4o-mini, tools: [weather], maxTurns: 2 }'));
+    const name = await h.t.define(
+      oneAgentWorkflow('max-turns', '{ model: openai:gpt-4o-mini, tools: [weather], maxTurns: 2 }'),
+    );
     const before = h.server.requests.length;
     await assert.rejects(h.t.engine.run(name), (error: BatonError) => {
       const cause = (error.details.error ?? {}) as { code?: string; retryable?: boolean; message?: string };
@@ -217,7 +255,10 @@ describe('agent loop', () => {
 
   test('maxCostUsd fails the step once its calls cost more than the limit', async () => {
     h.server.push(
-      { toolCalls: [{ id: 'c1', name: 'weather', args: { city: 'A' } }], usage: { prompt: 10_000, completion: 1000 } },
+      {
+        toolCalls: [{ id: 'c1', name: 'weather', args: { city: 'A' } }],
+        usage: { prompt: 10_000, completion: 1000 },
+      },
       { text: 'never asked for' },
     );
     // 10k input + 1k output tokens of gpt-4o-mini cost $0.0021.
@@ -231,5 +272,42 @@ describe('agent loop', () => {
       return true;
     });
     h.server.clear();
+  });
+});
+
+describe('agent loop: time limit', () => {
+  test('the step timeout aborts a slow model call and a tool that ignores its signal', async () => {
+    const h = await agentHarness([{ text: 'too late', delayMs: 3_000 }], { manualClock: false });
+    try {
+      h.t.engine.registerTool('hang', { execute: () => new Promise(() => undefined) });
+      const slowModel = await h.t.define(
+        oneAgentWorkflow(
+          'slow-model',
+          '{ model: openai:gpt-4o-mini }',
+          'timeout: 300ms\nretry: { attempts: 1 }',
+        ),
+      );
+      const started = Date.now();
+      await assert.rejects(h.t.engine.run(slowModel), (error: BatonError) => {
+        assert.equal((error.details.error as { code: string }).code, 'STEP_TIMEOUT');
+        return true;
+      });
+      assert.ok(Date.now() - started < 2_500, 'the call was abandoned at the timeout');
+
+      h.server.push({ toolCalls: [{ id: 'call_h', name: 'hang', args: {} }] });
+      const slowTool = await h.t.define(
+        oneAgentWorkflow(
+          'slow-tool',
+          '{ model: openai:gpt-4o-mini, tools: [hang] }',
+          'timeout: 300ms\nretry: { attempts: 1 }',
+        ),
+      );
+      await assert.rejects(h.t.engine.run(slowTool), (error: BatonError) => {
+        assert.equal((error.details.error as { code: string }).code, 'STEP_TIMEOUT');
+        return true;
+      });
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -44,7 +44,11 @@ describe('MCP tools', () => {
     const output = (await handle.result()) as { text: string; toolCalls: string[] };
     assert.equal(output.text, 'The answer is 42.');
     const [first, second] = h.server.requests;
-    assert.deepEqual(first.body.tools?.map((t) => t.function.name).sort(), ['calc_add', 'calc_broken', 'calc_whoami']);
+    assert.deepEqual(first.body.tools?.map((t) => t.function.name).sort(), [
+      'calc_add',
+      'calc_broken',
+      'calc_whoami',
+    ]);
     const results = Object.fromEntries(
       second.body.messages.filter((m) => m.role === 'tool').map((m) => [m.tool_call_id, String(m.content)]),
     );
@@ -68,7 +72,10 @@ describe('MCP tools', () => {
     );
     const before = h.server.requests.length;
     await h.t.engine.run(name);
-    assert.deepEqual(h.server.requests[before].body.tools?.map((t) => t.function.name), ['m_add']);
+    assert.deepEqual(
+      h.server.requests[before].body.tools?.map((t) => t.function.name),
+      ['m_add'],
+    );
   });
 
   test('an MCP server that cannot start fails the step with MCP_UNAVAILABLE', async () => {
@@ -81,10 +88,16 @@ describe('MCP tools', () => {
         '  - { id: s, agent: a, prompt: hi, retry: { attempts: 1 } }',
       ].join('\n'),
     );
-    await assert.rejects(h.t.engine.run(name), (error: Error & { details: { error: { code: string; message: string } } }) => {
-      assert.equal(error.details.error.code, 'MCP_UNAVAILABLE');
-      assert.match(error.details.error.message, /cannot connect to MCP server "ghost" \(command "\/nonexistent\/mcp-server"\)/);
-      return true;
-    });
+    await assert.rejects(
+      h.t.engine.run(name),
+      (error: Error & { details: { error: { code: string; message: string } } }) => {
+        assert.equal(error.details.error.code, 'MCP_UNAVAILABLE');
+        assert.match(
+          error.details.error.message,
+          /cannot connect to MCP server "ghost" \(command "\/nonexistent\/mcp-server"\)/,
+        );
+        return true;
+      },
+    );
   });
 });

@@ -31,7 +31,13 @@ describe('mock provider', () => {
 
   test('mock:echo replies with the prompt, needs no key and costs nothing', async () => {
     const name = await t.define(
-      ['name: echo', 'steps:', '  - { id: a, agent: { model: "mock:echo" }, prompt: "Hello ${{ inputs.who }}" }', 'inputs: { who: string }', 'output: ${{ steps.a.output }}'].join('\n'),
+      [
+        'name: echo',
+        'steps:',
+        '  - { id: a, agent: { model: "mock:echo" }, prompt: "Hello ${{ inputs.who }}" }',
+        'inputs: { who: string }',
+        'output: ${{ steps.a.output }}',
+      ].join('\n'),
     );
     const handle = await t.engine.start(name, { who: 'Ada' });
     const output = (await handle.result()) as { text: string; usage: { calls: number; costUsd: number } };
@@ -86,7 +92,12 @@ describe('mock provider', () => {
     const file = join(dir, 'replies.json');
     writeFileSync(file, JSON.stringify([{ text: 'from the file' }]));
     const name = await t.define(
-      ['name: from-file', 'steps:', `  - { id: a, agent: { model: "mock:${file}" }, prompt: hi }`, 'output: ${{ steps.a.output.text }}'].join('\n'),
+      [
+        'name: from-file',
+        'steps:',
+        `  - { id: a, agent: { model: "mock:${file}" }, prompt: hi }`,
+        'output: ${{ steps.a.output.text }}',
+      ].join('\n'),
     );
     assert.equal(await t.engine.run(name), 'from the file');
 
@@ -116,7 +127,10 @@ describe('record and replay', () => {
     const clock = { execute: () => '12:00' };
     try {
       const live = await agentHarness(
-        [{ toolCalls: [{ id: 'call_t', name: 'clock', args: {} }], usage: { prompt: 50, completion: 5 } }, { text: 'It is noon.', usage: { prompt: 60, completion: 4 } }],
+        [
+          { toolCalls: [{ id: 'call_t', name: 'clock', args: {} }], usage: { prompt: 50, completion: 5 } },
+          { text: 'It is noon.', usage: { prompt: 60, completion: 4 } },
+        ],
         { agents: { record: file } },
       );
       let recorded: unknown;
@@ -138,12 +152,15 @@ describe('record and replay', () => {
           usage: unknown;
         };
         assert.deepEqual(replayed, recorded);
-        await assert.rejects(offline.engine.run(await offline.define(workflow('What day is it?'))), (error: BatonError) => {
-          const cause = error.details.error as { code: string; message: string };
-          assert.equal(cause.code, 'LLM_REPLAY_MISSING');
-          assert.match(cause.message, /holds no recorded answer for this openai:gpt-4o-mini request/);
-          return true;
-        });
+        await assert.rejects(
+          offline.engine.run(await offline.define(workflow('What day is it?'))),
+          (error: BatonError) => {
+            const cause = error.details.error as { code: string; message: string };
+            assert.equal(cause.code, 'LLM_REPLAY_MISSING');
+            assert.match(cause.message, /holds no recorded answer for this openai:gpt-4o-mini request/);
+            return true;
+          },
+        );
       } finally {
         await offline.close();
       }

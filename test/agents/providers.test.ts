@@ -18,7 +18,9 @@ interface StepError {
 }
 
 function failures(history: RunEvent[]): (StepError & { retryAt?: number; at: number })[] {
-  return history.flatMap((e) => (e.type === 'StepFailed' ? [{ ...(e.error as StepError), retryAt: e.retryAt, at: e.at }] : []));
+  return history.flatMap((e) =>
+    e.type === 'StepFailed' ? [{ ...(e.error as StepError), retryAt: e.retryAt, at: e.at }] : [],
+  );
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<StepError> {
@@ -49,7 +51,9 @@ describe('providers: configuration', () => {
   });
 
   test('each provider names its own variable; an OpenAI-compatible model needs a base URL', async () => {
-    const anthropic = await h.t.define(oneAgentWorkflow('no-key-anthropic', '{ model: anthropic:claude-sonnet-4-5 }'));
+    const anthropic = await h.t.define(
+      oneAgentWorkflow('no-key-anthropic', '{ model: anthropic:claude-sonnet-4-5 }'),
+    );
     assert.match((await failureOf(h.t.engine.run(anthropic))).message, /set ANTHROPIC_API_KEY/);
     const custom = await h.t.define(
       oneAgentWorkflow('no-key-custom', '{ model: openai:gpt-4o-mini, apiKeyEnv: TEAM_OPENAI_KEY }'),
@@ -63,7 +67,13 @@ describe('providers: configuration', () => {
 
   test('an unknown role fails at start with a suggestion', async () => {
     const name = await h.t.define(
-      ['name: bad-role', 'agents:', '  writer: { model: mock:echo }', 'steps:', '  - { id: a, agent: writr, prompt: hi }'].join('\n'),
+      [
+        'name: bad-role',
+        'agents:',
+        '  writer: { model: mock:echo }',
+        'steps:',
+        '  - { id: a, agent: writr, prompt: hi }',
+      ].join('\n'),
     );
     const error = await failureOf(h.t.engine.run(name));
     assert.equal(error.code, 'AGENT_ROLE_NOT_FOUND');
@@ -84,7 +94,10 @@ describe('providers: endpoints and failures', () => {
     });
     try {
       const name = await local.t.define(
-        oneAgentWorkflow('compatible', `{ model: "openai-compatible:qwen2.5", baseURL: "${local.server.baseURL}" }`),
+        oneAgentWorkflow(
+          'compatible',
+          `{ model: "openai-compatible:qwen2.5", baseURL: "${local.server.baseURL}" }`,
+        ),
       );
       const output = (await local.t.engine.run(name)) as { text: string };
       assert.equal(output.text, 'hello from a local model');
@@ -96,7 +109,10 @@ describe('providers: endpoints and failures', () => {
   });
 
   test('429 is retried after the provider’s Retry-After, then succeeds', async () => {
-    h.server.push({ status: 429, message: 'Rate limit reached', retryAfterSeconds: 20 }, { text: 'ok after waiting' });
+    h.server.push(
+      { status: 429, message: 'Rate limit reached', retryAfterSeconds: 20 },
+      { text: 'ok after waiting' },
+    );
     const name = await h.t.define(oneAgentWorkflow('rate-limited', '{ model: openai:gpt-4o-mini }'));
     const handle = await h.t.engine.start(name);
     await until(async () => failures(await h.t.engine.history(handle.id)).length === 1);
@@ -104,7 +120,10 @@ describe('providers: endpoints and failures', () => {
     assert.equal(failure.code, 'LLM_RATE_LIMITED');
     assert.equal(failure.retryable, true);
     assert.equal(failure.details?.retryAfterMs, 20_000);
-    assert.match(failure.message, /rate limited \(429 from http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions\): Rate limit reached/);
+    assert.match(
+      failure.message,
+      /rate limited \(429 from http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions\): Rate limit reached/,
+    );
     assert.equal(failure.retryAt! - failure.at, 20_000, 'the retry waits as long as the provider asked');
     await h.t.advance(20_000);
     const output = (await handle.result()) as { text: string };
@@ -142,6 +161,33 @@ describe('providers: endpoints and failures', () => {
       assert.match(error.message, /OPENAI_BASE_URL/);
     } finally {
       await down.close();
+    }
+  });
+});
+
+describe('providers: endpoints a workflow may choose', () => {
+  test('a role’s baseURL must be an endpoint the worker allows, so a workflow cannot redirect the key', async () => {
+    const h = await agentHarness([{ text: 'allowed' }]);
+    try {
+      const elsewhere = await h.t.define(
+        oneAgentWorkflow(
+          'redirect',
+          '{ model: openai:gpt-4o-mini, baseURL: "https://collector.example.com/v1" }',
+        ),
+      );
+      const error = await failureOf(h.t.engine.run(elsewhere));
+      assert.equal(error.code, 'LLM_NOT_CONFIGURED');
+      assert.match(
+        error.message,
+        /baseURL https:\/\/collector\.example\.com\/v1 is not an endpoint this worker allows; .*BATON_LLM_BASE_URLS/,
+      );
+      assert.equal(h.server.requests.length, 0);
+      const configured = await h.t.define(
+        oneAgentWorkflow('same-endpoint', `{ model: openai:gpt-4o-mini, baseURL: "${h.server.baseURL}" }`),
+      );
+      assert.equal(((await h.t.engine.run(configured)) as { text: string }).text, 'allowed');
+    } finally {
+      await h.close();
     }
   });
 });

@@ -17,7 +17,11 @@ describe('structured output', () => {
   before(async () => {
     h = await agentHarness();
     name = await h.t.define(
-      oneAgentWorkflow('structured', '{ model: openai:gpt-4o-mini, instructions: Research. }', `output: { schema: ${SCHEMA} }`),
+      oneAgentWorkflow(
+        'structured',
+        '{ model: openai:gpt-4o-mini, instructions: Research. }',
+        `output: { schema: ${SCHEMA} }`,
+      ),
     );
   });
   after(() => h.close());
@@ -28,9 +32,15 @@ describe('structured output', () => {
     const output = (await h.t.engine.run(name)) as { output: unknown; turns: number };
     assert.deepEqual(output.output, { findings: ['a', 'b'], confidence: 0.8 });
     assert.equal(output.turns, 1);
-    const format = h.server.requests[before].body.response_format as { type: string; json_schema: { schema: unknown } };
+    const format = h.server.requests[before].body.response_format as {
+      type: string;
+      json_schema: { schema: unknown };
+    };
     assert.equal(format.type, 'json_schema');
-    assert.deepEqual((format.json_schema.schema as { required: string[] }).required, ['findings', 'confidence']);
+    assert.deepEqual((format.json_schema.schema as { required: string[] }).required, [
+      'findings',
+      'confidence',
+    ]);
   });
 
   test('an invalid answer gets one repair turn that lists the problems', async () => {

@@ -1,6 +1,5 @@
 /** Shared set-up for agent tests: an engine whose OpenAI provider points at a loopback LLM server. */
-import type { EngineEvent } from '../../src/runtime/engine.ts';
-import type { EngineOptions } from '../../src/runtime/engine.ts';
+import type { EngineEvent, EngineOptions } from '../../src/runtime/engine.ts';
 import { type TestEngine, testEngine } from '../helpers/engine.ts';
 import { type LlmServer, type ScriptedReply, startLlmServer } from '../helpers/llm-server.ts';
 
@@ -14,7 +13,7 @@ export interface AgentHarness {
 
 export async function agentHarness(
   script: ScriptedReply[] = [],
-  options: EngineOptions & { env?: Record<string, string | undefined> } = {},
+  options: EngineOptions & { env?: Record<string, string | undefined>; manualClock?: boolean } = {},
 ): Promise<AgentHarness> {
   const server = await startLlmServer(script);
   const { env, ...engineOptions } = options;

@@ -29,7 +29,12 @@ describe('YAML tools', () => {
         body += chunk;
       });
       req.on('end', () => {
-        seen.push({ method: req.method ?? '', url: req.url ?? '', idempotencyKey: req.headers['idempotency-key'] as string, body });
+        seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          idempotencyKey: req.headers['idempotency-key'] as string,
+          body,
+        });
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ ok: true, path: req.url }));
       });
@@ -94,7 +99,10 @@ describe('YAML tools', () => {
   test('HTTP tools keep the SSRF guard: an internal address is refused and the model is told', async () => {
     const guarded = await agentHarness([], { allowHosts: [] });
     try {
-      guarded.server.push({ toolCalls: [{ id: 'call_in', name: 'internal', args: {} }] }, { text: 'Could not reach it.' });
+      guarded.server.push(
+        { toolCalls: [{ id: 'call_in', name: 'internal', args: {} }] },
+        { text: 'Could not reach it.' },
+      );
       const name = await guarded.t.define(
         [
           'name: ssrf',
@@ -109,7 +117,10 @@ describe('YAML tools', () => {
       assert.equal(await guarded.t.engine.run(name), 'Could not reach it.');
       assert.equal(seen.length, before, 'the request never left');
       const result = guarded.server.requests[1].body.messages.find((m) => m.role === 'tool');
-      assert.match(String(result?.content), /internal failed: HTTP request refused: 127\.0\.0\.1 is a loopback address/);
+      assert.match(
+        String(result?.content),
+        /internal failed: HTTP request refused: 127\.0\.0\.1 is a loopback address/,
+      );
     } finally {
       await guarded.close();
     }

@@ -10,7 +10,10 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/types.ts';
 
 function chain(name: string, length: number): string {
-  const steps = Array.from({ length }, (_, i) => `  - { id: s${i}, task: record${i === 0 ? '' : `, needs: [s${i - 1}]`} }`);
+  const steps = Array.from(
+    { length },
+    (_, i) => `  - { id: s${i}, task: record${i === 0 ? '' : `, needs: [s${i - 1}]`} }`,
+  );
   return `name: ${name}\nsteps:\n${steps.join('\n')}\n`;
 }
 

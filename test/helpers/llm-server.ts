@@ -35,7 +35,12 @@ export interface RecordedRequest {
 export interface ChatRequest {
   model: string;
   stream?: boolean;
-  messages: { role: string; content?: unknown; tool_calls?: { id: string; function: { name: string } }[]; tool_call_id?: string }[];
+  messages: {
+    role: string;
+    content?: unknown;
+    tool_calls?: { id: string; function: { name: string } }[];
+    tool_call_id?: string;
+  }[];
   tools?: { function: { name: string } }[];
   response_format?: { type: string; json_schema?: unknown };
   temperature?: number;
@@ -81,11 +86,17 @@ export async function startLlmServer(
       body,
     });
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-      return sendError(res, { status: 404, message: `llm-server speaks only POST /v1/chat/completions, got ${req.method} ${req.url}` });
+      return sendError(res, {
+        status: 404,
+        message: `llm-server speaks only POST /v1/chat/completions, got ${req.method} ${req.url}`,
+      });
     }
     const reply = options.respond?.(body, index) ?? queue.shift();
     if (!reply) {
-      return sendError(res, { status: 400, message: `llm-server: no scripted reply left for request #${index + 1}` });
+      return sendError(res, {
+        status: 400,
+        message: `llm-server: no scripted reply left for request #${index + 1}`,
+      });
     }
     if ('status' in reply) return sendError(res, reply);
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
@@ -115,13 +126,20 @@ export async function startLlmServer(
   };
 }
 
-function sendError(res: ServerResponse, reply: { status: number; message?: string; retryAfterSeconds?: number }): void {
+function sendError(
+  res: ServerResponse,
+  reply: { status: number; message?: string; retryAfterSeconds?: number },
+): void {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (reply.retryAfterSeconds !== undefined) headers['retry-after'] = String(reply.retryAfterSeconds);
   res.writeHead(reply.status, headers);
   res.end(
     JSON.stringify({
-      error: { message: reply.message ?? `scripted ${reply.status}`, type: 'scripted_error', code: String(reply.status) },
+      error: {
+        message: reply.message ?? `scripted ${reply.status}`,
+        type: 'scripted_error',
+        code: String(reply.status),
+      },
     }),
   );
 }
@@ -133,12 +151,19 @@ interface Completion {
   usage: Record<string, unknown>;
 }
 
-function completionOf(reply: Exclude<ScriptedReply, { status: number }>, model: string, index: number): Completion {
+function completionOf(
+  reply: Exclude<ScriptedReply, { status: number }>,
+  model: string,
+  index: number,
+): Completion {
   const id = `chatcmpl-${index + 1}`;
   const toolCalls = (reply.toolCalls ?? []).map((call, i) => ({
     id: call.id ?? `call_${index + 1}_${i + 1}`,
     type: 'function' as const,
-    function: { name: call.name, arguments: typeof call.args === 'string' ? call.args : JSON.stringify(call.args) },
+    function: {
+      name: call.name,
+      arguments: typeof call.args === 'string' ? call.args : JSON.stringify(call.args),
+    },
   }));
   const prompt = reply.usage?.prompt ?? 10;
   const completion = reply.usage?.completion ?? 5;
@@ -166,9 +191,18 @@ function completionOf(reply: Exclude<ScriptedReply, { status: number }>, model: 
 }
 
 /** Server-sent events as OpenAI streams them: text in word deltas, tool calls, finish, then usage. */
-function sendStream(res: ServerResponse, completion: Completion, reply: Exclude<ScriptedReply, { status: number }>): void {
+function sendStream(
+  res: ServerResponse,
+  completion: Completion,
+  reply: Exclude<ScriptedReply, { status: number }>,
+): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  const base = { id: completion.id, object: 'chat.completion.chunk', created: 1_767_225_600, model: completion.json.model };
+  const base = {
+    id: completion.id,
+    object: 'chat.completion.chunk',
+    created: 1_767_225_600,
+    model: completion.json.model,
+  };
   const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
   const choice = (delta: unknown, finish: string | null = null) => ({
     ...base,

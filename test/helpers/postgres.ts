@@ -57,7 +57,15 @@ export function freshSchema(label?: string, params: Record<string, string> = {})
   return { schema, url: postgresUrl({ ...params, schema }), drop: () => dropSchema(schema) };
 }
 
-const BATON_TABLES = ['definitions', 'runs', 'events', 'steps', 'tasks', 'rejected_commits'];
+const BATON_TABLES = [
+  'definitions',
+  'runs',
+  'events',
+  'steps',
+  'tasks',
+  'rejected_commits',
+  'concurrency_limits',
+];
 
 /** Deletes every row of Baton's tables in `schema` (much cheaper than re-creating the schema per test). */
 export async function emptyBatonTables(schema: string): Promise<void> {

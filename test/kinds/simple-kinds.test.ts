@@ -18,6 +18,7 @@ describe('built-in registry', () => {
   it('registers every built-in kind with a described, strict-enough schema', () => {
     const registry = createBuiltinRegistry();
     assert.deepEqual(registry.keys().sort(), [
+      'agent',
       'approval',
       'fail',
       'http',

@@ -7,6 +7,7 @@ import { describe } from 'node:test';
 import { claimOnInsertContract } from './contract-claim-on-insert.ts';
 import { definitionContract } from './contract-definitions.ts';
 import { leaseContract } from './contract-leases.ts';
+import { limitsContract } from './contract-limits.ts';
 import { queryContract } from './contract-queries.ts';
 import { runContract } from './contract-runs.ts';
 import type { MakeStore } from './contract-support.ts';
@@ -29,5 +30,6 @@ export function runStoreContract(name: string, makeStore: MakeStore, options: Co
     taskContract(makeStore);
     leaseContract(makeStore);
     claimOnInsertContract(makeStore, options.claimOnInsert ?? true);
+    limitsContract(makeStore);
   });
 }

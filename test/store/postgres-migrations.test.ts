@@ -47,7 +47,16 @@ describe('PostgreSQL migrations', { skip }, () => {
       );
       assert.deepEqual(
         tables.map((t) => t.table_name),
-        ['baton_migrations', 'definitions', 'events', 'rejected_commits', 'runs', 'steps', 'tasks'],
+        [
+          'baton_migrations',
+          'concurrency_limits',
+          'definitions',
+          'events',
+          'rejected_commits',
+          'runs',
+          'steps',
+          'tasks',
+        ],
       );
       await Promise.all(stores.map((store) => store.now()));
     } finally {

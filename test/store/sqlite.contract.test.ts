@@ -1,6 +1,5 @@
 /**
  * The Store contract against the SQLite store: a file in a temp directory, and ':memory:'.
- * SQLite does not store RunRow/StepRow `usage` yet (no column), so that test is a todo.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +7,7 @@ import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { type ContractOptions, runStoreContract } from './contract.ts';
 
-const SQLITE_GAPS: ContractOptions = { persistsUsage: false };
+const SQLITE_GAPS: ContractOptions = {};
 
 runStoreContract(
   'sqlite file',

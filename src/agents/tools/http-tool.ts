@@ -11,7 +11,7 @@ import { httpKind } from '../../kinds/http.ts';
 import type { ExecuteContext } from '../../kinds/types.ts';
 import type { ToolSpec } from '../role.ts';
 import { schemaErrors } from '../structured-output.ts';
-import { ANY_OBJECT_SCHEMA, type AgentTool } from './types.ts';
+import { type AgentTool, ANY_OBJECT_SCHEMA } from './types.ts';
 
 type HttpToolSpec = Extract<ToolSpec, { http: unknown }>;
 
@@ -27,7 +27,9 @@ export function httpTool(spec: HttpToolSpec, step: ExecuteContext): AgentTool {
     approval: spec.approval,
     parse(args) {
       const errors = schemaErrors(inputSchema, args);
-      return errors.length === 0 ? { ok: true, args: args as Record<string, JsonValue> } : { ok: false, errors };
+      return errors.length === 0
+        ? { ok: true, args: args as Record<string, JsonValue> }
+        : { ok: false, errors };
     },
     async execute(args, ctx) {
       const request = { ...(template.evaluate({ args }) as Record<string, JsonValue>) };

@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { BatonError, type JsonValue } from '../../errors.ts';
-import type { McpServerSpec } from '../role.ts';
+import type { McpServerConfig, McpServerSpec } from '../role.ts';
 import { schemaErrors } from '../structured-output.ts';
 import type { AgentTool } from './types.ts';
 
@@ -32,7 +32,7 @@ export class McpManager {
   readonly #servers: Readonly<Record<string, McpServerSpec>>;
 
   /** `servers`: MCP servers given to the engine, which roles may name instead of declaring them. */
-  constructor(servers: Readonly<Record<string, Omit<McpServerSpec, 'name'>>> = {}) {
+  constructor(servers: Readonly<Record<string, McpServerConfig>> = {}) {
     this.#servers = Object.fromEntries(
       Object.entries(servers).map(([name, spec]) => [name, { ...spec, name } as McpServerSpec]),
     );
@@ -90,7 +90,9 @@ export class McpManager {
       inputSchema: tool.inputSchema,
       parse: (args) => {
         const errors = schemaErrors(tool.inputSchema, args);
-        return errors.length === 0 ? { ok: true, args: args as Record<string, JsonValue> } : { ok: false, errors };
+        return errors.length === 0
+          ? { ok: true, args: args as Record<string, JsonValue> }
+          : { ok: false, errors };
       },
       execute: async (args, ctx) => {
         const { client } = await this.#connect(spec, ctx.signal);
@@ -113,7 +115,8 @@ export class McpManager {
           .map((part) => part.text)
           .join('\n');
         const value = result.structuredContent ?? text;
-        if (result.isError) throw new BatonError('MCP_TOOL_ERROR', text || `MCP tool ${tool.name} reported an error`);
+        if (result.isError)
+          throw new BatonError('MCP_TOOL_ERROR', text || `MCP tool ${tool.name} reported an error`);
         return value;
       },
     };

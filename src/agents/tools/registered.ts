@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BatonError, type JsonValue } from '../../errors.ts';
 import { TOOL_NAME } from '../role.ts';
 import { jsonSchemaProblem, schemaErrors } from '../structured-output.ts';
-import { ANY_OBJECT_SCHEMA, type AgentTool, type ToolDefinition } from './types.ts';
+import { type AgentTool, ANY_OBJECT_SCHEMA, type ToolDefinition } from './types.ts';
 
 function isZodSchema(value: unknown): value is z.ZodType {
   return typeof value === 'object' && value !== null && '_zod' in value;
@@ -23,7 +23,11 @@ export function checkToolDefinition(name: string, definition: ToolDefinition): v
   const { parameters } = definition;
   if (parameters !== undefined && !isZodSchema(parameters)) {
     const problem = jsonSchemaProblem(parameters as Record<string, unknown>);
-    if (problem) throw new BatonError('TOOL_INVALID', `tool "${name}": parameters is not a valid JSON Schema: ${problem}`);
+    if (problem)
+      throw new BatonError(
+        'TOOL_INVALID',
+        `tool "${name}": parameters is not a valid JSON Schema: ${problem}`,
+      );
   }
 }
 
@@ -43,10 +47,15 @@ export function registeredTool(name: string, definition: ToolDefinition): AgentT
         const parsed = zodSchema.safeParse(args);
         return parsed.success
           ? { ok: true, args: parsed.data as Record<string, JsonValue> }
-          : { ok: false, errors: parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`) };
+          : {
+              ok: false,
+              errors: parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`),
+            };
       }
       const errors = schemaErrors(inputSchema, args);
-      return errors.length === 0 ? { ok: true, args: args as Record<string, JsonValue> } : { ok: false, errors };
+      return errors.length === 0
+        ? { ok: true, args: args as Record<string, JsonValue> }
+        : { ok: false, errors };
     },
     async execute(args, ctx) {
       return definition.execute(args, ctx);

@@ -43,7 +43,11 @@ export async function buildToolbox(
 }
 
 /** How a call of `name` must be approved, if at all; known without building the toolbox (MCP tools by name only). */
-export function approvalFor(name: string, request: AgentRequest, agents: AgentServices): ApprovalSpec | undefined {
+export function approvalFor(
+  name: string,
+  request: AgentRequest,
+  agents: AgentServices,
+): ApprovalSpec | undefined {
   if (request.approvalRequired.includes(name)) return true;
   for (const ref of request.tools) {
     if (typeof ref === 'string' && ref === name) return agents.tools.get(name)?.approval;

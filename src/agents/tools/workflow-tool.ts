@@ -6,7 +6,7 @@
 import { BatonError, type JsonValue } from '../../errors.ts';
 import type { ToolSpec } from '../role.ts';
 import { schemaErrors } from '../structured-output.ts';
-import { ANY_OBJECT_SCHEMA, type AgentTool } from './types.ts';
+import { type AgentTool, ANY_OBJECT_SCHEMA } from './types.ts';
 
 type WorkflowToolSpec = Extract<ToolSpec, { workflow: string }>;
 
@@ -26,7 +26,9 @@ export function workflowTool(spec: WorkflowToolSpec, runWorkflow: RunWorkflow | 
     approval: spec.approval,
     parse(args) {
       const errors = schemaErrors(inputSchema, args);
-      return errors.length === 0 ? { ok: true, args: args as Record<string, JsonValue> } : { ok: false, errors };
+      return errors.length === 0
+        ? { ok: true, args: args as Record<string, JsonValue> }
+        : { ok: false, errors };
     },
     async execute(args, ctx) {
       if (!runWorkflow) {

@@ -7,6 +7,7 @@
 import type { ClientBase } from 'pg';
 import type { StepRow } from '../../core/projection.ts';
 import type { TaskSpec } from '../../core/tasks.ts';
+import { workflowLimitKey } from '../limits.ts';
 import type { ClaimedTask, ClaimOptions, CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
 import { isRaceLost, sqlState, UNIQUE_VIOLATION } from './errors.ts';
 import { jsonbText, jsonText } from './json-values.ts';
@@ -201,6 +202,7 @@ async function insertTasks(
     budget,
     claim?.owner ?? null,
     claim?.leaseMs ?? 0,
+    workflowLimitKey(write.run.workflowName),
   ]);
   if (!claim) return;
   // Reported in insertion order, like the tasks were decided.

@@ -122,6 +122,16 @@ ALTER TABLE ${s}.runs ADD COLUMN usage jsonb;
 ALTER TABLE ${s}.steps ADD COLUMN usage jsonb;
 `,
   },
+  {
+    version: 3,
+    name: 'cluster-wide concurrency limits',
+    sql: (s) => `
+CREATE TABLE ${s}.concurrency_limits (
+  key text PRIMARY KEY,
+  max_leased integer NOT NULL CHECK (max_leased >= 1)
+);
+`,
+  },
 ];
 
 /** Brings `schema` up to date; `client` must not be inside a transaction. Returns the versions applied. */

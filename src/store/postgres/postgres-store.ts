@@ -7,12 +7,14 @@
 import type { QueryResultRow } from 'pg';
 import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
+import { checkConcurrencyLimit } from '../limits.ts';
 import { definitionFromRow, eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
 import type {
   ClaimedTask,
   ClaimOptions,
   CommitRequest,
   CommitResult,
+  ConcurrencyLimit,
   DefinitionSummary,
   Lease,
   PendingApproval,
@@ -41,6 +43,8 @@ export class PostgresStore implements Store {
   readonly #listener: TaskListener;
   #initialized?: Promise<void>;
   #closed = false;
+  /** Whether the last claim saw concurrency limits (assumed at first); only then do claims take the limits lock. */
+  #limitsExist = true;
 
   constructor(options: PostgresStoreOptions) {
     this.#settings = postgresSettings(options);
@@ -183,23 +187,72 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * Limited step tasks first (a locked pass, only while limits exist: scarce cluster-wide
+   * slots are taken whenever they are free), then the rest without any lock. The second
+   * pass also tells whether limits exist, so a store without limits never takes the lock.
+   */
   async claimTasks(options: ClaimOptions): Promise<ClaimedTask[]> {
     if (options.limit <= 0) return [];
-    const result = await this.#query('claimTasks', this.#sql.claimTasks, [
+    const params = (limit: number) => [
       options.owner,
       options.leaseMs,
-      options.limit,
+      limit,
       options.queues?.length ? [...options.queues] : null,
       options.kinds?.length ? [...options.kinds] : null,
-    ]);
-    return result.rows
-      .map((row) => ({
-        ...taskFromRow(row),
-        owner: options.owner,
-        token: Number(row.lease_token),
-        leaseExpiresAt: Number(row.lease_expires_at),
-      }))
-      .sort((a, b) => b.priority - a.priority || a.runAt - b.runAt);
+    ];
+    const claimed: ClaimedTask[] = [];
+    const take = (rows: Row[]) => {
+      for (const row of rows) {
+        if (row.id === null) continue;
+        claimed.push({
+          ...taskFromRow(row),
+          owner: options.owner,
+          token: Number(row.lease_token),
+          leaseExpiresAt: Number(row.lease_expires_at),
+        });
+      }
+    };
+    if (this.#limitsExist && (!options.kinds?.length || options.kinds.includes('step'))) {
+      take(
+        await this.#pool.withClient('claimTasks', async (client) => {
+          await client.query('BEGIN');
+          try {
+            await client.query(this.#sql.lockLimits);
+            const rows = (await client.query(this.#sql.claimLimited, params(options.limit))).rows;
+            await client.query('COMMIT');
+            return rows;
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        }),
+      );
+    }
+    if (claimed.length < options.limit) {
+      const rows = (
+        await this.#query('claimTasks', this.#sql.claimTasks, params(options.limit - claimed.length))
+      ).rows;
+      this.#limitsExist = rows.some((row) => row.id === null);
+      take(rows);
+    }
+    return claimed.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt);
+  }
+
+  async setConcurrencyLimit(key: string, limit: number | undefined): Promise<void> {
+    checkConcurrencyLimit(key, limit);
+    if (limit === undefined) await this.#query('setConcurrencyLimit', this.#sql.removeLimit, [key]);
+    else {
+      await this.#query('setConcurrencyLimit', this.#sql.setLimit, [key, limit]);
+      this.#limitsExist = true;
+    }
+  }
+
+  async listConcurrencyLimits(): Promise<ConcurrencyLimit[]> {
+    return (await this.#query('listConcurrencyLimits', this.#sql.listLimits)).rows.map((row) => ({
+      key: String(row.key),
+      limit: Number(row.max_leased),
+    }));
   }
 
   async renewLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]> {

@@ -8,6 +8,15 @@
 export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
 export const TASKS_CHANNEL = 'baton_tasks';
 
+/**
+ * True when a step task counts against a concurrency limit: a limit exists for its queue
+ * or its run's workflow. Tasks of other kinds are never limited.
+ */
+function limited(s: string, kind: string, queue: string, workflowKey: string): string {
+  return `(${kind} = 'step' AND EXISTS (SELECT 1 FROM ${s}.concurrency_limits l
+    WHERE l.key = 'queue:' || ${queue} OR l.key = ${workflowKey}))`;
+}
+
 /** Wraps a data-modifying CTE `changed` that returns (run_at, queue, held) into a NOTIFY for workers. */
 function notifyFrom(changed: string, schemaParam: string): string {
   return `WITH changed AS (${changed})
@@ -48,14 +57,19 @@ export function statements(s: string) {
     removeTasks: `DELETE FROM ${s}.tasks WHERE id = ANY($1::text[])`,
     // Claim-on-insert: the first $12 eligible rows that are due on the database clock are
     // inserted already leased to $13. Rows returned with an id are those leases; the
-    // notification covers only the rows left for other workers.
+    // notification covers only the rows left for other workers. Step tasks under a
+    // concurrency limit ($15 is the run's workflow key) are left to locked claims.
     insertTasks: `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
       input AS (
         SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::text[],
           $9::integer[], $10::boolean[], $11::boolean[])
           WITH ORDINALITY AS i(id, run_id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
       ),
-      chosen AS (SELECT i.id FROM input i, clock WHERE i.eligible AND i.run_at <= clock.now ORDER BY i.ord LIMIT $12::integer),
+      chosen AS (
+        SELECT i.id FROM input i, clock
+        WHERE i.eligible AND i.run_at <= clock.now AND NOT ${limited(s, 'i.kind', 'i.queue', '$15::text')}
+        ORDER BY i.ord LIMIT $12::integer
+      ),
       inserted AS (
         INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
         SELECT i.id, i.run_id, i.kind, i.path, i.attempt, i.run_at, i.queue, i.priority, i.held,
@@ -92,18 +106,70 @@ export function statements(s: string) {
     pendingApprovalsOfRun: `SELECT * FROM ${s}.steps WHERE waiting_for = 'approval' AND run_id = $2 ORDER BY updated_at LIMIT $1`,
 
     // The CTE locks the chosen rows and skips rows another claimer holds, so concurrent
-    // claimers never wait for each other and never take the same task.
+    // claimers never wait for each other and never take the same task. Limited step tasks
+    // are left to claimLimited; a row of NULLs at the end says that limits exist.
     claimTasks: `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
       due AS (
         SELECT t.id FROM ${s}.tasks t, clock
         WHERE NOT t.held AND t.run_at <= clock.now AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= clock.now)
           AND ($4::text[] IS NULL OR t.queue = ANY($4::text[])) AND ($5::text[] IS NULL OR t.kind = ANY($5::text[]))
+          AND NOT ${limited(s, 't.kind', 't.queue', `'workflow:' || (SELECT r.workflow_name FROM ${s}.runs r WHERE r.id = t.run_id)`)}
         ORDER BY t.priority DESC, t.run_at
         LIMIT $3
         FOR UPDATE OF t SKIP LOCKED
+      ),
+      claimed AS (
+        UPDATE ${s}.tasks t SET lease_owner = $1, lease_token = t.lease_token + 1, lease_expires_at = clock.now + $2
+        FROM due, clock WHERE t.id = due.id
+        RETURNING t.id, t.run_id, t.kind, t.path, t.attempt, t.run_at, t.queue, t.priority, t.lease_token, t.lease_expires_at
+      )
+      SELECT * FROM claimed
+      UNION ALL
+      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM ${s}.concurrency_limits)`,
+    // Run by claimers one at a time (lockLimits first, in the same transaction), so the
+    // counts of leased tasks per limit are exact when the new leases are taken. Tasks whose
+    // queue or workflow is full are left out; of the rest, a task is chosen when its rank
+    // (priority, then due time) within its queue and within its workflow fits the free room
+    // of both. A task refused by one limit still holds its rank in the other, so a claim may
+    // take fewer than it could (the next claim takes them), never more than a limit allows.
+    lockLimits: `SELECT key FROM ${s}.concurrency_limits ORDER BY key FOR UPDATE`,
+    claimLimited: `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
+      limits AS (SELECT key, max_leased FROM ${s}.concurrency_limits),
+      keyed AS (
+        SELECT t.id, t.priority, t.run_at, t.held, t.queue, t.lease_owner, t.lease_expires_at,
+          'queue:' || t.queue AS qk, 'workflow:' || r.workflow_name AS wk
+        FROM ${s}.tasks t JOIN ${s}.runs r ON r.id = t.run_id
+        WHERE t.kind = 'step' AND EXISTS (SELECT 1 FROM limits l WHERE l.key = 'queue:' || t.queue OR l.key = 'workflow:' || r.workflow_name)
+      ),
+      leased AS (SELECT k.qk, k.wk FROM keyed k, clock WHERE k.lease_owner IS NOT NULL AND k.lease_expires_at > clock.now),
+      active AS (
+        SELECT key, count(*) AS n FROM (SELECT qk AS key FROM leased UNION ALL SELECT wk FROM leased) a GROUP BY key
+      ),
+      room AS (SELECT l.key, l.max_leased - COALESCE(a.n, 0) AS free FROM limits l LEFT JOIN active a ON a.key = l.key),
+      open AS (
+        SELECT k.id, k.priority, k.run_at, k.qk, k.wk, qr.free AS qfree, wr.free AS wfree
+        FROM keyed k CROSS JOIN clock LEFT JOIN room qr ON qr.key = k.qk LEFT JOIN room wr ON wr.key = k.wk
+        WHERE NOT k.held AND k.run_at <= clock.now AND (k.lease_expires_at IS NULL OR k.lease_expires_at <= clock.now)
+          AND ($4::text[] IS NULL OR k.queue = ANY($4::text[])) AND ($5::text[] IS NULL OR 'step' = ANY($5::text[]))
+          AND (qr.free IS NULL OR qr.free > 0) AND (wr.free IS NULL OR wr.free > 0)
+      ),
+      ranked AS (
+        SELECT o.*,
+          row_number() OVER (PARTITION BY o.qk ORDER BY o.priority DESC, o.run_at, o.id) AS qn,
+          row_number() OVER (PARTITION BY o.wk ORDER BY o.priority DESC, o.run_at, o.id) AS wn
+        FROM open o
+      ),
+      chosen AS (
+        SELECT id FROM ranked WHERE (qfree IS NULL OR qn <= qfree) AND (wfree IS NULL OR wn <= wfree)
+        ORDER BY priority DESC, run_at LIMIT $3
+      ),
+      locked AS (
+        SELECT t.id FROM ${s}.tasks t, clock
+        WHERE t.id IN (SELECT id FROM chosen) AND NOT t.held AND (t.lease_expires_at IS NULL OR t.lease_expires_at <= clock.now)
+        FOR UPDATE OF t SKIP LOCKED
       )
       UPDATE ${s}.tasks t SET lease_owner = $1, lease_token = t.lease_token + 1, lease_expires_at = clock.now + $2
-      FROM due, clock WHERE t.id = due.id
+      FROM locked, clock WHERE t.id = locked.id
       RETURNING t.id, t.run_id, t.kind, t.path, t.attempt, t.run_at, t.queue, t.priority, t.lease_token, t.lease_expires_at`,
     // Leases still held are read from the snapshot (a lease a commit is completing right now is
     // not lost), but only extended where the row is free: renewing never waits on a commit.
@@ -124,6 +190,11 @@ export function statements(s: string) {
     ),
     nextWakeup: `SELECT min(GREATEST(run_at, COALESCE(lease_expires_at, run_at))) AS next FROM ${s}.tasks WHERE NOT held`,
     getTask: `SELECT * FROM ${s}.tasks WHERE id = $1`,
+
+    setLimit: `INSERT INTO ${s}.concurrency_limits (key, max_leased) VALUES ($1, $2)
+      ON CONFLICT (key) DO UPDATE SET max_leased = excluded.max_leased`,
+    removeLimit: `DELETE FROM ${s}.concurrency_limits WHERE key = $1`,
+    listLimits: `SELECT key, max_leased FROM ${s}.concurrency_limits ORDER BY key`,
 
     recordRejectedCommit: `INSERT INTO ${s}.rejected_commits (task_id, owner, token, run_id, reason, at) VALUES ($1, $2, $3, $4, $5, $6)`,
     listRejectedCommits: `SELECT * FROM ${s}.rejected_commits ORDER BY id`,

@@ -17,16 +17,19 @@ type Row = Record<string, unknown>;
 type CommitFailure = Extract<CommitResult, { ok: false }>;
 
 const INSERT_RUN = `INSERT INTO runs (id, ordinal, workflow_name, workflow_version, workflow_hash, status, input, output, error,
-  parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at)
-  VALUES (?, (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM runs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at, usage)
+  VALUES (?, (SELECT COALESCE(MAX(ordinal), 0) + 1 FROM runs), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 const UPDATE_RUN =
-  'UPDATE runs SET status = ?, output = ?, error = ?, seq = ?, updated_at = ?, finished_at = ? WHERE id = ? AND seq = ?';
+  'UPDATE runs SET status = ?, output = ?, error = ?, seq = ?, updated_at = ?, finished_at = ?, usage = ? WHERE id = ? AND seq = ?';
+const UPDATE_LEASED_RUN = `${UPDATE_RUN}
+  AND EXISTS (SELECT 1 FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?)`;
 const STEP_COLUMNS =
-  '(run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for, started_at, updated_at, finished_at)';
-const STEP_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  '(run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for, started_at, updated_at, finished_at, usage)';
+const STEP_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const STEP_UPSERT = `ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt,
   input = excluded.input, output = excluded.output, error = excluded.error, detail = excluded.detail,
-  waiting_for = excluded.waiting_for, updated_at = excluded.updated_at, finished_at = excluded.finished_at`;
+  waiting_for = excluded.waiting_for, updated_at = excluded.updated_at, finished_at = excluded.finished_at,
+  usage = excluded.usage`;
 const EVENT_ROW = '(?, ?, ?, ?, ?)';
 const INSERT_TASK = `INSERT INTO tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
@@ -56,13 +59,11 @@ export class CommitWriter {
    * Call once per transaction, before its requests. Claim-on-insert is skipped for a worker
    * while due tasks it could claim are already waiting: handing its freed slot to the run it
    * just advanced would let a long chain overtake older work, so the ordinary claim order
-   * (priority, then due time) decides instead.
+   * (priority, then due time) decides instead. Checked once per worker and transaction, when
+   * a request first has something to hand off.
    */
-  startBatch(requests: readonly CommitRequest[], now: number): void {
+  startBatch(): void {
     this.#backlog.clear();
-    for (const { claim } of requests) {
-      if (claim && !this.#backlog.has(claim)) this.#backlog.set(claim, this.#waiting(claim, now));
-    }
   }
 
   #waiting(claim: ClaimOptions, now: number): boolean {
@@ -84,32 +85,31 @@ export class CommitWriter {
   /** Applies one request; `now` is the store clock's time, used for claim-on-insert leases. */
   apply(request: CommitRequest, now: number): CommitResult {
     const { writes, complete, verify } = request;
+    const lease = complete ?? verify;
     if (writes.length === 0) {
-      const lease = complete ?? verify;
       if (!lease) return { ok: true };
-      const held = complete ? this.#takeTask(complete) !== undefined : this.#leaseHeld(lease);
+      const held = complete ? this.#completeTask(complete) : this.#leaseHeld(lease);
       return held ? { ok: true } : { ok: false, reason: 'stale-lease', taskId: lease.taskId };
     }
-    if (verify && !this.#leaseHeld(verify))
-      return { ok: false, reason: 'stale-lease', taskId: verify.taskId };
-    // Several writes are all checked before the first is applied; a single write's first
-    // statement is its own check (a guarded UPDATE, or an INSERT after lookups).
-    if (writes.length > 1) {
-      const failure = this.#checkAll(writes);
-      if (failure) return failure;
+    // The common case, one existing run and a lease, checks both in its first statement (an
+    // UPDATE guarded by the sequence number and the lease). Otherwise every condition is
+    // checked with lookups before the first write.
+    const guarded = writes.length === 1 && writes[0].expectedSeq !== 0 ? lease : undefined;
+    if (!guarded) {
+      if (lease && !this.#leaseHeld(lease)) return { ok: false, reason: 'stale-lease', taskId: lease.taskId };
+      if (writes.length > 1) {
+        const failure = this.#checkAll(writes);
+        if (failure) return failure;
+      }
     }
-    // Completing the task first checks the lease in the same statement; in the rare case the
-    // run write then conflicts, the row is put back as it was.
-    const completed = complete ? this.#takeTask(complete) : undefined;
-    if (complete && !completed) return { ok: false, reason: 'stale-lease', taskId: complete.taskId };
     const claimed: ClaimedTask[] = [];
     for (let i = 0; i < writes.length; i++) {
-      const failure = this.#writeRun(writes[i]);
+      const failure = this.#writeRun(writes[i], guarded);
       if (failure) {
         if (i > 0) throw internal(`write ${i} of a checked request failed: ${failure.reason}`);
-        if (completed) this.#restoreTask(completed);
         return failure;
       }
+      if (i === 0 && complete && !this.#completeTask(complete)) throw internal('a checked lease vanished');
       this.#writeEvents(writes[i]);
       this.#writeSteps(writes[i].runId, writes[i].steps.upsert, writes[i].steps.remove);
       this.#writeTasks(writes[i], request.claim, now, claimed);
@@ -124,20 +124,9 @@ export class CommitWriter {
     return held.get(lease.taskId, lease.owner, lease.token) !== undefined;
   }
 
-  /** Deletes the task if the lease is still held, returning the deleted row. */
-  #takeTask(lease: Lease): Row | undefined {
-    const take = this.#sql(
-      'DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ? RETURNING *',
-    );
-    return take.get(lease.taskId, lease.owner, lease.token) as Row | undefined;
-  }
-
-  #restoreTask(row: Row): void {
-    const columns = Object.keys(row);
-    const values = columns.map((column) => row[column] as string | number | null);
-    this.#sql(`INSERT INTO tasks (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(
-      ...values,
-    );
+  #completeTask(lease: Lease): boolean {
+    const complete = this.#sql('DELETE FROM tasks WHERE id = ? AND lease_owner = ? AND lease_token = ?');
+    return Number(complete.run(lease.taskId, lease.owner, lease.token).changes) > 0;
   }
 
   #checkAll(writes: readonly RunWrite[]): CommitFailure | undefined {
@@ -169,21 +158,35 @@ export class CommitWriter {
     return undefined;
   }
 
-  /** Inserts or updates the run row; returns the failure when this write must not happen. */
-  #writeRun(write: RunWrite): CommitFailure | undefined {
+  /**
+   * Inserts or updates the run row; returns the failure when this write must not happen.
+   * With `lease`, the update also requires the lease to be held, and reports which check failed.
+   */
+  #writeRun(write: RunWrite, lease?: Lease): CommitFailure | undefined {
     const run = write.run;
     if (write.expectedSeq !== 0) {
-      const changed = this.#sql(UPDATE_RUN).run(
+      const params = [
         run.status,
         json(run.output),
         json(run.error),
         run.seq,
         run.updatedAt,
         run.finishedAt ?? null,
-        run.id,
-        write.expectedSeq,
-      ).changes;
-      return Number(changed) === 0 ? { ok: false, reason: 'conflict', runId: run.id } : undefined;
+        json(run.usage),
+      ];
+      const changed = lease
+        ? this.#sql(UPDATE_LEASED_RUN).run(
+            ...params,
+            run.id,
+            write.expectedSeq,
+            lease.taskId,
+            lease.owner,
+            lease.token,
+          ).changes
+        : this.#sql(UPDATE_RUN).run(...params, run.id, write.expectedSeq).changes;
+      if (Number(changed) > 0) return undefined;
+      if (lease && !this.#leaseHeld(lease)) return { ok: false, reason: 'stale-lease', taskId: lease.taskId };
+      return { ok: false, reason: 'conflict', runId: run.id };
     }
     if (run.idempotencyKey !== undefined) {
       const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as
@@ -209,6 +212,7 @@ export class CommitWriter {
       run.createdAt,
       run.updatedAt,
       run.finishedAt ?? null,
+      json(run.usage),
     );
     return undefined;
   }
@@ -248,6 +252,7 @@ export class CommitWriter {
           step.startedAt,
           step.updatedAt,
           step.finishedAt ?? null,
+          json(step.usage),
         );
       }
       this.#sql(`INSERT INTO steps ${STEP_COLUMNS} VALUES ${rows(STEP_ROW, count)} ${STEP_UPSERT}`).run(
@@ -273,7 +278,6 @@ export class CommitWriter {
 
   #writeTasks(write: RunWrite, request: ClaimOptions | undefined, now: number, claimed: ClaimedTask[]): void {
     const { tasks, run } = write;
-    const claim = tasks.insert.length > 0 ? this.#handOff(request, now) : undefined;
     if (tasks.removeAll) this.#sql('DELETE FROM tasks WHERE run_id = ?').run(run.id);
     if (tasks.remove.length > 0) {
       const del = this.#sql('DELETE FROM tasks WHERE id = ?');
@@ -282,10 +286,19 @@ export class CommitWriter {
     if (tasks.insert.length > 0) {
       const insert = this.#sql(INSERT_TASK);
       const paused = run.status === 'paused';
+      let claim = request;
+      let checked = false;
       for (const task of tasks.insert) {
         const held = paused && task.runId === run.id && task.kind === 'step';
-        const leased = claim !== undefined && !held && claimed.length < claim.limit && claimable(task, claim, now);
-        const expires = leased ? now + claim.leaseMs : null;
+        let lease: ClaimOptions | undefined;
+        if (claim && !held && claimed.length < claim.limit && claimable(task, claim, now)) {
+          if (!checked) {
+            checked = true;
+            claim = this.#handOff(claim, now);
+          }
+          lease = claim;
+        }
+        const expires = lease ? now + lease.leaseMs : null;
         const inserted = insert.run(
           task.id,
           task.runId,
@@ -296,11 +309,13 @@ export class CommitWriter {
           task.queue,
           task.priority,
           held ? 1 : 0,
-          leased ? claim.owner : null,
-          leased ? 1 : 0,
+          lease ? lease.owner : null,
+          lease ? 1 : 0,
           expires,
         ).changes;
-        if (leased && Number(inserted) > 0) claimed.push({ ...task, owner: claim.owner, token: 1, leaseExpiresAt: expires! });
+        if (lease && expires !== null && Number(inserted) > 0) {
+          claimed.push({ ...task, owner: lease.owner, token: 1, leaseExpiresAt: expires });
+        }
       }
     }
     if (tasks.hold !== undefined) {

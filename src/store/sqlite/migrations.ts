@@ -113,4 +113,22 @@ ALTER TABLE events_appended RENAME TO events;
 CREATE UNIQUE INDEX events_by_run ON events (run_id, seq);
 `,
   },
+  {
+    // Cluster-wide caps on leased step tasks per queue or workflow (Store.setConcurrencyLimit).
+    version: 3,
+    sql: `
+CREATE TABLE concurrency_limits (
+  key TEXT PRIMARY KEY,
+  max_leased INTEGER NOT NULL CHECK (max_leased >= 1)
+);
+`,
+  },
+  {
+    // Metered consumption (LLM tokens and cost) summed per run and per step.
+    version: 4,
+    sql: `
+ALTER TABLE runs ADD COLUMN usage TEXT;
+ALTER TABLE steps ADD COLUMN usage TEXT;
+`,
+  },
 ];

@@ -10,12 +10,14 @@ import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
 import { BatonError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../util/clock.ts';
+import { checkConcurrencyLimit } from '../limits.ts';
 import { eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
 import type {
   ClaimedTask,
   ClaimOptions,
   CommitRequest,
   CommitResult,
+  ConcurrencyLimit,
   DefinitionSummary,
   Lease,
   PendingApproval,
@@ -25,12 +27,14 @@ import type {
   StoredDefinition,
 } from '../types.ts';
 import { CommitWriter } from './commit-writer.ts';
+import { claimLimited, readLimits, UNLIMITED_ONLY, withoutLimitedClaim } from './limits.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 
 type Row = Record<string, unknown>;
 
 const DEFINITION_CACHE_LIMIT = 256;
 
+/** A commit waiting for the next batch transaction. */
 interface PendingCommit {
   request: CommitRequest;
   resolve(result: CommitResult): void;
@@ -187,7 +191,8 @@ export class SqliteStore implements Store {
    * after COMMIT. Every request stays all-or-nothing on its own (see CommitWriter): a
    * stale lease or a conflict in one leaves the others' writes in place.
    */
-  commit(request: CommitRequest): Promise<CommitResult> {
+  commit(original: CommitRequest): Promise<CommitResult> {
+    const request = this.#db.isOpen ? withoutLimitedClaim((text) => this.#sql(text), original) : original;
     return new Promise((resolve, reject) => {
       this.#pending.push({ request, resolve, reject });
       if (this.#pending.length === 1) setImmediate(this.#flush);
@@ -204,15 +209,14 @@ export class SqliteStore implements Store {
       return;
     }
     const now = this.#clock.now();
+    const run = (items: readonly PendingCommit[]) =>
+      this.#transaction(() => {
+        this.#writer.startBatch();
+        return items.map((item) => this.#writer.apply(item.request, now));
+      });
     let results: CommitResult[];
     try {
-      results = this.#transaction(() => {
-        this.#writer.startBatch(
-          batch.map((item) => item.request),
-          now,
-        );
-        return batch.map((item) => this.#writer.apply(item.request, now));
-      });
+      results = run(batch);
     } catch (error) {
       if (batch.length === 1) {
         batch[0].reject(error);
@@ -222,12 +226,7 @@ export class SqliteStore implements Store {
       // alone so that one bad request cannot lose the others' writes.
       for (const item of batch) {
         try {
-          item.resolve(
-            this.#transaction(() => {
-              this.#writer.startBatch([item.request], now);
-              return this.#writer.apply(item.request, now);
-            }),
-          );
+          item.resolve(run([item])[0]);
         } catch (single) {
           item.reject(single);
         }
@@ -310,6 +309,10 @@ export class SqliteStore implements Store {
 
   async claimTasks(options: ClaimOptions): Promise<ClaimedTask[]> {
     const now = this.#clock.now();
+    return this.#transaction(() => this.#claim(options, now));
+  }
+
+  #claim(options: ClaimOptions, now: number): ClaimedTask[] {
     const filters: string[] = [];
     const params: (string | number)[] = [options.owner, now + options.leaseMs, now, now];
     if (options.queues?.length) {
@@ -320,12 +323,19 @@ export class SqliteStore implements Store {
       filters.push(`AND kind IN (${options.kinds.map(() => '?').join(', ')})`);
       params.push(...options.kinds);
     }
-    params.push(options.limit);
-    const sql = `UPDATE tasks SET lease_owner = ?, lease_token = lease_token + 1, lease_expires_at = ?
+    const claim = (unlimitedOnly: boolean, limit: number) =>
+      this.#sql(`UPDATE tasks SET lease_owner = ?, lease_token = lease_token + 1, lease_expires_at = ?
       WHERE id IN (SELECT id FROM tasks WHERE held = 0 AND run_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-        ${filters.join(' ')} ORDER BY priority DESC, run_at LIMIT ?)
-      RETURNING *`;
-    const rows = this.#transaction(() => this.#sql(sql).all(...params) as Row[]);
+        ${filters.join(' ')} ${unlimitedOnly ? UNLIMITED_ONLY : ''} ORDER BY priority DESC, run_at LIMIT ?)
+      RETURNING *`).all(...params, limit) as Row[];
+    const rows = (() => {
+      const limits = readLimits((text) => this.#sql(text));
+      if (limits.size === 0) return claim(false, options.limit);
+      const limited = claimLimited((text) => this.#sql(text), options, now, limits);
+      return limited.length < options.limit
+        ? [...limited, ...claim(true, options.limit - limited.length)]
+        : limited;
+    })();
     return rows.map((row) => ({
       ...taskFromRow(row),
       owner: options.owner,
@@ -371,6 +381,21 @@ export class SqliteStore implements Store {
       token: Number(row.lease_token),
       held: Number(row.held) === 1,
     };
+  }
+
+  async setConcurrencyLimit(key: string, limit: number | undefined): Promise<void> {
+    checkConcurrencyLimit(key, limit);
+    if (limit === undefined) this.#sql('DELETE FROM concurrency_limits WHERE key = ?').run(key);
+    else
+      this.#sql(
+        'INSERT INTO concurrency_limits (key, max_leased) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET max_leased = excluded.max_leased',
+      ).run(key, limit);
+  }
+
+  async listConcurrencyLimits(): Promise<ConcurrencyLimit[]> {
+    return (this.#sql('SELECT key, max_leased FROM concurrency_limits ORDER BY key').all() as Row[]).map(
+      (row) => ({ key: String(row.key), limit: Number(row.max_leased) }),
+    );
   }
 
   async recordRejectedCommit(rejection: RejectedCommit): Promise<void> {

@@ -1,0 +1,101 @@
+/**
+ * The agent examples in examples/agents run offline with their mock models and give what
+ * their comments promise; with the model lines switched to a real provider they run
+ * unchanged through the real OpenAI client (here against the loopback server).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type TestEngine, testEngine, until } from '../helpers/engine.ts';
+import { startLlmServer } from '../helpers/llm-server.ts';
+
+const dir = join(import.meta.dirname, '..', '..', 'examples', 'agents');
+
+describe('examples/agents', () => {
+  let t: TestEngine;
+  before(async () => {
+    t = await testEngine({ agents: { env: {} } });
+  });
+  after(() => t.close());
+
+  test('research-pipeline.yaml: research → analysis → human review → report', async () => {
+    const { name } = await t.engine.registerFile(join(dir, 'research-pipeline.yaml'));
+    const handle = await t.engine.start(name, { topic: 'durable agents' });
+    await until(async () => (await t.engine.pendingApprovals({ runId: handle.id })).length === 1);
+    await t.engine.approve(handle.id, { by: 'editor', comment: 'keep it short' });
+    const output = (await handle.result()) as {
+      findings: string[];
+      risk: string;
+      approved: boolean;
+      report: string;
+    };
+    assert.equal(output.findings.length, 3);
+    assert.equal(output.risk, 'low');
+    assert.equal(output.approved, true);
+    assert.match(output.report, /^# Report\nDurable execution/);
+    const run = await t.engine.getRun(handle.id);
+    assert.equal(run.status, 'completed');
+  });
+
+  test('map-reduce-summaries.yaml: one agent per document, then a digest', async () => {
+    const { name } = await t.engine.registerFile(join(dir, 'map-reduce-summaries.yaml'));
+    const output = (await t.engine.run(name)) as {
+      summaries: { title: string; summary: string }[];
+      digest: string;
+    };
+    assert.deepEqual(
+      output.summaries.map((s) => s.title),
+      ['Leases', 'History', 'Budgets'],
+    );
+    assert.match(output.summaries[1].summary, /^Summary: History: Every step result/);
+    assert.match(output.digest, /^Digest of 3 documents/);
+  });
+
+  test('parallel-analysis.yaml: three analysts in parallel, a tally, a judge', async () => {
+    const { name } = await t.engine.registerFile(join(dir, 'parallel-analysis.yaml'));
+    const output = (await t.engine.run(name)) as {
+      votesForGo: number;
+      averageScore: number;
+      recommendation: string;
+    };
+    assert.equal(output.votesForGo, 2);
+    assert.equal(output.averageScore, 6.7);
+    assert.match(output.recommendation, /^Go, with a staged rollout/);
+  });
+
+  test('with its model lines changed, parallel-analysis.yaml runs unchanged against an OpenAI-compatible API', async () => {
+    const verdicts: Record<string, string> = {
+      'look for the upside': '{"vote":"go","score":8,"reason":"faster"}',
+      'can go wrong': '{"vote":"no-go","score":3,"reason":"risky"}',
+      'cost against benefit': '{"vote":"no-go","score":5,"reason":"expensive"}',
+    };
+    const server = await startLlmServer([], {
+      respond: (request) => {
+        const system = String(request.messages[0]?.content);
+        const match = Object.keys(verdicts).find((k) => system.includes(k));
+        return { text: match ? verdicts[match] : 'No-go for now.', usage: { prompt: 100, completion: 20 } };
+      },
+    });
+    const real = await testEngine({
+      agents: { env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL } },
+    });
+    try {
+      const yaml = readFileSync(join(dir, 'parallel-analysis.yaml'), 'utf8').replaceAll(
+        'model: mock:script',
+        'model: openai:gpt-4o-mini',
+      );
+      const output = (await real.engine.run(await real.define(yaml))) as {
+        votesForGo: number;
+        averageScore: number;
+        recommendation: string;
+      };
+      assert.deepEqual(output, { votesForGo: 1, averageScore: 5.3, recommendation: 'No-go for now.' });
+      assert.equal(server.requests.length, 4);
+      assert.ok(server.requests.every((r) => r.body.model === 'gpt-4o-mini'));
+    } finally {
+      await real.close();
+      await server.close();
+    }
+  });
+});
