@@ -1,4 +1,6 @@
 /** The step kinds every engine knows. Later features (plan…) register theirs beside these. */
+
+import { agentsSectionSchema, toolsSectionSchema } from '../agents/sections.ts';
 import { agentKind } from './agent.ts';
 import { approvalKind } from './approval.ts';
 import { failKind } from './fail.ts';
@@ -33,5 +35,6 @@ export const BUILTIN_KINDS = [
 export function createBuiltinRegistry(): KindRegistry {
   const registry = new KindRegistry();
   for (const kind of BUILTIN_KINDS) registry.register(kind as Parameters<KindRegistry['register']>[0]);
+  registry.registerSection('agents', agentsSectionSchema).registerSection('tools', toolsSectionSchema);
   return registry;
 }

@@ -89,6 +89,10 @@ function buildDefinition(
   const fields = (parsed.ok ? parsed.value : {}) as Partial<
     z.output<z.ZodObject<ReturnType<typeof documentFields>>>
   >;
+  for (const key of SECTION_KEYS) {
+    const schema = context.registry.sectionSchema(key);
+    if (schema && raw[key] !== undefined) parseWith(schema, raw[key], [key], sink);
+  }
   const inputs = normalizeInputs(raw.inputs, ['inputs'], sink);
   const defaultRetry = (fields.defaults?.retry ?? {}) as Partial<RetryPolicy>;
   const defaultTimeout = fields.defaults?.timeout;
