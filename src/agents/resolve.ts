@@ -155,26 +155,3 @@ function asRecord(value: unknown): Record<string, unknown> {
     ? (value as Record<string, unknown>)
     : {};
 }
-
-/**
- * Problems in a definition's `agents:` and `tools:` sections, for load-time validation
- * (the loader keeps sections untouched; an agent step otherwise reports them when it starts).
- */
-export function agentSectionProblems(definition: WorkflowDefinition): { path: string[]; message: string }[] {
-  const problems: { path: string[]; message: string }[] = [];
-  for (const [name, raw] of Object.entries(asRecord(definition.sections.agents))) {
-    const parsed = sectionRoleSchema.safeParse(raw);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues)
-        problems.push({ path: ['agents', name, ...issue.path.map(String)], message: issue.message });
-    }
-  }
-  for (const [name, raw] of Object.entries(asRecord(definition.sections.tools))) {
-    const parsed = toolSpecSchema.safeParse({ name, ...asRecord(raw) });
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues)
-        problems.push({ path: ['tools', name, ...issue.path.map(String)], message: issue.message });
-    }
-  }
-  return problems;
-}

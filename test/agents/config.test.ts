@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { DEFAULT_PRICES, findPrice, loadPriceTable } from '../../src/agents/prices.ts';
-import { agentSectionProblems } from '../../src/agents/resolve.ts';
 import { onceWarner, usageOfCall } from '../../src/agents/usage.ts';
+import type { BatonError } from '../../src/errors.ts';
 import { createBuiltinRegistry } from '../../src/kinds/builtin.ts';
 import { loadWorkflowText } from '../../src/language/index.ts';
 
@@ -61,24 +61,34 @@ describe('agent steps at load time', () => {
     assert.equal(message, '');
   });
 
-  test('agentSectionProblems reports invalid roles and tools of the top-level sections', () => {
-    const definition = loadWorkflowText(
-      [
-        'name: sections',
-        'agents:',
-        '  ok: { model: mock:echo }',
-        '  broken: { model: mock:echo, maxTurns: many }',
-        'tools:',
-        '  fetch: { http: { method: GET } }',
-        'steps:',
-        '  - { id: a, agent: ok, prompt: hi }',
-      ].join('\n'),
-      { registry },
+  test('invalid roles and tools of the top-level sections are load errors', () => {
+    assert.throws(
+      () =>
+        loadWorkflowText(
+          [
+            'name: sections',
+            'agents:',
+            '  ok: { model: mock:echo }',
+            '  broken: { model: mock:echo, maxTurns: many }',
+            'tools:',
+            '  fetch: { http: { method: GET } }',
+            'steps:',
+            '  - { id: a, agent: ok, prompt: hi }',
+          ].join('\n'),
+          { registry },
+        ),
+      (error: BatonError) => {
+        const issues = (error.details.issues as { path: (string | number)[] }[]).map((issue) =>
+          issue.path.join('.'),
+        );
+        assert.ok(issues.includes('agents.broken.maxTurns'), issues.join('\n'));
+        assert.ok(
+          issues.some((path) => path.startsWith('tools.fetch')),
+          issues.join('\n'),
+        );
+        return true;
+      },
     );
-    const problems = agentSectionProblems(definition).map((p) => `${p.path.join('.')}: ${p.message}`);
-    assert.equal(problems.length, 2, problems.join('\n'));
-    assert.match(problems[0], /^agents\.broken\.maxTurns: /);
-    assert.match(problems[1], /^tools\.fetch/);
   });
 });
 
