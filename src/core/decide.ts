@@ -8,7 +8,7 @@
  * within one call.
  */
 import { BatonError, type JsonValue, type SerializedError, serializeError } from '../errors.ts';
-import type { BlockInstanceResult, StartContext, StartOutcome } from '../kinds/types.ts';
+import type { BlockInstanceResult, BlockInstanceSpec, StartContext, StartOutcome } from '../kinds/types.ts';
 import type { StepDefinition } from '../language/model.ts';
 import type { CompiledWorkflow } from './compiled.ts';
 import type { RunEvent, RunEventBody } from './events.ts';
@@ -239,18 +239,37 @@ class Pass {
       roundCaches.set(blocks, cache);
     }
     const { scopes, done } = cache;
-    for (let i = 0; i < scopes.length; i++) {
-      if (done[i] === 1) continue;
-      if (active >= limit) {
-        allDone = false;
-        continue;
+    // Instances may depend on later ones (`after`); sweep again while a sweep finishes one
+    // that a waiting instance depends on.
+    for (let sweep = 0; sweep <= scopes.length; sweep++) {
+      active = 0;
+      allDone = true;
+      let finished = false;
+      let blocked = false;
+      for (let i = 0; i < scopes.length; i++) {
+        if (done[i] === 1) continue;
+        const after = blocks.instances[i].after;
+        if (after && after.length > 0) {
+          if (after.some((j) => done[j] !== 1)) {
+            allDone = false;
+            blocked = true;
+            continue;
+          }
+          this.#skipIfDependencyFailed(scopes, blocks.instances, i, after);
+        }
+        if (active >= limit) {
+          allDone = false;
+          continue;
+        }
+        if (this.#walk(scopes[i])) {
+          done[i] = 1;
+          finished = true;
+        } else {
+          active++;
+          allDone = false;
+        }
       }
-      if (this.#walk(scopes[i])) {
-        done[i] = 1;
-      } else {
-        active++;
-        allDone = false;
-      }
+      if (!(finished && blocked)) break;
     }
     if (!allDone) return;
     const results = scopes.map((inner, index) => this.#instanceResult(inner, index, blocks.instances[index]));
@@ -269,6 +288,22 @@ class Pass {
       });
     });
     this.#applyOutcome(step, current.path, scope, outcome, current);
+  }
+
+  /** Skips every not-yet-started step of instance `i` when an instance it depends on failed. */
+  #skipIfDependencyFailed(
+    scopes: readonly Scope[],
+    instances: readonly BlockInstanceSpec[],
+    i: number,
+    after: readonly number[],
+  ): void {
+    const failed = after.find((j) => this.#instanceResult(scopes[j], j, instances[j]).status === 'failed');
+    if (failed === undefined) return;
+    for (const step of this.wf.lists.get(scopes[i].listKey) ?? []) {
+      const path = scopes[i].prefix + step.id;
+      if (!this.state.steps.has(path))
+        this.emit({ type: 'StepSkipped', path, reason: `dependency task ${failed} failed` });
+    }
   }
 
   #instanceResult(

@@ -40,6 +40,11 @@ export type BlockVars = Record<string, JsonValue>;
 export interface BlockInstanceSpec {
   blockKey: string;
   vars: BlockVars;
+  /**
+   * Indices (in the same round) of instances that must finish first: a dynamic plan's task
+   * dependencies. An instance whose dependency failed is skipped.
+   */
+  after?: number[];
 }
 
 export interface BlockInstanceResult {

@@ -7,6 +7,7 @@
  *   node test/chaos/chaos-child.ts --url <postgres://…?schema=…> --effects <file>
  *        [--claims <file>] [--starts <file> --runs <n> --workflow crash|race --items <n>]
  *        [--lease-ms 1000] [--concurrency 4] [--id <worker id>] [--slow-ms 300] [--until-done]
+ *        [--no-notify] [--poll-ms <n>]
  *
  * Prints `ready` once every run exists and the worker is running. With --claims it logs
  * every lease it gets (claimed, or leased on insert) so a test can prove no task was
@@ -36,6 +37,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '4' },
     id: { type: 'string' },
     'slow-ms': { type: 'string', default: '300' },
+    'poll-ms': { type: 'string' },
+    'no-notify': { type: 'boolean', default: false },
     'until-done': { type: 'boolean', default: false },
   },
 });
@@ -60,6 +63,8 @@ const starts = args.starts ? openJsonLines(args.starts) : undefined;
 const logger = pino({ level: process.env.BATON_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 
 const store = new PostgresStore({ url: args.url, onBackgroundError: () => undefined });
+// Measuring what notifications save: the worker then sees a store that offers none.
+if (args['no-notify']) Object.defineProperty(store, 'onTasksAvailable', { value: undefined });
 await retrying(() => store.init());
 if (claims) logLeases(store);
 const engine: Engine = await createEngine({ store, logger });
@@ -70,6 +75,7 @@ engine.startWorker({
   leaseMs: Number(args['lease-ms']),
   concurrency: Number(args.concurrency),
   ...(args.id ? { id: args.id } : {}),
+  ...(args['poll-ms'] ? { pollMs: Number(args['poll-ms']) } : {}),
 });
 
 const runs = Number(args.runs);

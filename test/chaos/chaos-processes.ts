@@ -28,6 +28,9 @@ export interface ChaosChildOptions {
   concurrency?: number;
   id?: string;
   slowMs?: number;
+  /** Ignore the store's notices and poll every `pollMs` (for measuring what LISTEN/NOTIFY saves). */
+  noNotify?: boolean;
+  pollMs?: number;
   untilDone?: boolean;
 }
 
@@ -43,9 +46,11 @@ export function startChaosChild(options: ChaosChildOptions): Child {
     ['--concurrency', options.concurrency],
     ['--id', options.id],
     ['--slow-ms', options.slowMs],
+    ['--poll-ms', options.pollMs],
   ];
   for (const [flag, value] of optional) if (value !== undefined) args.push(flag, String(value));
   if (options.untilDone) args.push('--until-done');
+  if (options.noNotify) args.push('--no-notify');
   const startedAt = Date.now();
   // process.execPath: the pinned Node the tests run under.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
