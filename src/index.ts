@@ -9,7 +9,7 @@ export type { RunStatus, StepStatus } from './core/state.ts';
 export { BatonError, type JsonValue, type SerializedError } from './errors.ts';
 export { createBuiltinRegistry } from './kinds/builtin.ts';
 export { KindRegistry } from './kinds/registry.ts';
-export type { ExecuteContext, StepKind, TaskContext, TaskHandler } from './kinds/types.ts';
+export type { ExecuteContext, StepKind, TaskContext, TaskHandler, Usage } from './kinds/types.ts';
 export {
   formatIssues,
   hashDefinition,
@@ -35,5 +35,5 @@ export {
 export type { Worker, WorkerOptions } from './runtime/worker.ts';
 export { openStore } from './store/open.ts';
 export { SqliteStore } from './store/sqlite/sqlite-store.ts';
-export type { Store } from './store/types.ts';
+export type { Store, UsageGroup, UsageQuery } from './store/types.ts';
 export { type Clock, ManualClock, systemClock } from './util/clock.ts';

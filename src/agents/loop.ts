@@ -4,12 +4,14 @@
  * approval replays the conversation from history: recorded turns are not sent to the model
  * again and recorded tool calls do not run again. Only the call that was in flight re-runs,
  * with the same idempotency key. Guardrails: maxTurns, maxCostUsd, the step timeout (signal).
+ * Budgets, the response cache and fallback chains apply to each call (model-call.ts).
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { ModelMessage } from 'ai';
 import { BatonError, type JsonValue } from '../errors.ts';
 import type { ExecuteContext, Usage } from '../kinds/types.ts';
-import { callModel, type TurnRecord } from './model-call.ts';
+import { reserveForTurn } from './budget.ts';
+import { type CallPolicy, callModel, type TurnRecord } from './model-call.ts';
 import { resolveModel } from './providers.ts';
 import type { AgentRequest } from './role.ts';
 import { type AgentServices, runWorkflowOf } from './services.ts';
@@ -21,6 +23,8 @@ import { addUsage, ZERO_USAGE } from './usage.ts';
 
 export interface AgentOutput {
   text: string;
+  /** The model that gave the final answer (a fallback's when the primary was passed over). */
+  model: string;
   /** The parsed structured output when the step has an output schema, else null. */
   output: JsonValue;
   turns: number;
@@ -38,7 +42,7 @@ export class AgentSession {
   usage: Usage = ZERO_USAGE;
   readonly toolNames: string[] = [];
   #tools?: Promise<Map<string, AgentTool>>;
-  #model?: LanguageModelV3;
+  readonly #models = new Map<string, LanguageModelV3>();
 
   constructor(ctx: ExecuteContext, request: AgentRequest, agents: AgentServices) {
     this.ctx = ctx;
@@ -56,9 +60,14 @@ export class AgentSession {
     return this.#tools;
   }
 
-  model(): LanguageModelV3 {
-    this.#model ??= resolveModel(this.request, this.agents.models);
-    return this.#model;
+  /** The provider model for `model` (one of the chain), built on first use. */
+  model(model: string): LanguageModelV3 {
+    let resolved = this.#models.get(model);
+    if (!resolved) {
+      resolved = resolveModel({ ...this.request, model }, this.agents.models);
+      this.#models.set(model, resolved);
+    }
+    return resolved;
   }
 }
 
@@ -90,9 +99,9 @@ export async function runAgent(
       session.messages.push({ role: 'tool', content: results });
       continue;
     }
-    if (!schema) return outputOf(session, record.text, null, turn);
+    if (!schema) return outputOf(session, record, null, turn);
     const check = checkStructuredOutput(record.text, schema);
-    if (check.ok) return outputOf(session, record.text, check.value, turn);
+    if (check.ok) return outputOf(session, record, check.value, turn);
     if (repairsLeft === 0) {
       throw new BatonError(
         'AGENT_OUTPUT_INVALID',
@@ -108,26 +117,40 @@ export async function runAgent(
 }
 
 function recordedTurn(session: AgentSession, turn: number, schema: Record<string, unknown> | undefined) {
-  const { ctx, request } = session;
+  const { ctx, request, agents } = session;
   return ctx.memo(
     `turn:${turn}`,
     async () =>
-      (await callModel({
-        model: request.model,
-        resolve: () => session.model(),
-        system: request.instructions,
-        messages: session.messages,
-        tools: [...(await session.tools()).values()],
-        outputSchema: schema,
-        temperature: request.temperature,
-        maxTokens: request.maxTokens,
-        signal: ctx.signal,
-        pricing: session.agents.pricing,
-        onText: (delta) => ctx.publish('agent.text', { turn, delta }),
-        where: session.where,
-      })) as unknown as JsonValue,
+      (await callModel(
+        {
+          models: [request.model, ...(request.fallbacks ?? [])],
+          resolve: (model) => session.model(model),
+          system: request.instructions,
+          messages: session.messages,
+          tools: [...(await session.tools()).values()],
+          outputSchema: schema,
+          temperature: request.temperature,
+          maxTokens: request.maxTokens,
+          signal: ctx.signal,
+          pricing: agents.pricing,
+          onText: (delta) => ctx.publish('agent.text', { turn, delta }),
+          where: session.where,
+        },
+        callPolicy(session, turn),
+      )) as unknown as JsonValue,
     { usage: (value) => (value as unknown as TurnRecord).usage },
   ) as unknown as Promise<TurnRecord>;
+}
+
+function callPolicy(session: AgentSession, turn: number): CallPolicy {
+  const { ctx, request, agents } = session;
+  const policy: CallPolicy = { breakers: agents.breakers };
+  if (request.cache && agents.responseCache) {
+    policy.cache = { store: agents.responseCache, ttlMs: request.cache.ttlMs, mock: request.mock };
+  }
+  const budget = request.budget;
+  if (budget) policy.reserve = (estimate) => reserveForTurn(ctx, budget, turn, estimate, session.where);
+  return policy;
 }
 
 function checkCost(session: AgentSession): void {
@@ -140,6 +163,13 @@ function checkCost(session: AgentSession): void {
   );
 }
 
-function outputOf(session: AgentSession, text: string, output: JsonValue, turns: number): AgentOutput {
-  return { text, output, turns, toolCalls: session.toolNames, usage: session.usage };
+function outputOf(session: AgentSession, record: TurnRecord, output: JsonValue, turns: number): AgentOutput {
+  return {
+    text: record.text,
+    model: record.model,
+    output,
+    turns,
+    toolCalls: session.toolNames,
+    usage: session.usage,
+  };
 }

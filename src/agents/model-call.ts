@@ -1,107 +1,147 @@
 /**
- * The one place an agent calls a model: one turn, streamed, with no automatic tool
- * execution or multi-step loop inside the SDK, so the durable loop can checkpoint every
- * turn. Retries are left to the step's retry policy (maxRetries 0). The result is plain
- * JSON — text, tool calls, the assistant messages to replay, usage and cost — ready to be
- * recorded. Budgets (reserve an estimate before, reconcile after), the response cache and
- * fallback chains belong here when they come.
+ * The one place an agent calls a model. In order: the response cache (opt-in; a hit costs
+ * nothing and calls nobody), the budget (an estimate is reserved before the call and
+ * reconciled when the turn is recorded), then the model chain: the primary model, and on a
+ * rate limit, 5xx, timeout, unreachable endpoint or open circuit the next one. Each model has
+ * a circuit breaker. The answer says which model gave it, whether it came from the cache and
+ * which models were passed over; the durable loop records it as the turn's checkpoint.
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
-import { jsonSchema, type ModelMessage, Output, streamText, type Tool } from 'ai';
-import type { JsonValue } from '../errors.ts';
-import { stepAborted } from '../kinds/abort.ts';
+import type { Spend } from '../core/budget.ts';
+import { BatonError, type JsonValue } from '../errors.ts';
 import type { Usage } from '../kinds/types.ts';
-import { llmError } from './llm-errors.ts';
-import type { AgentTool } from './tools/types.ts';
-import { type PricingContext, usageOfCall } from './usage.ts';
+import { estimateCall } from './budget.ts';
+import type { CircuitBreakers } from './circuit-breaker.ts';
+import { type RecordedToolCall, streamTurn, type TurnAnswer, type TurnRequest } from './model-stream.ts';
+import { type ResponseCache, responseCacheKey } from './response-cache.ts';
 
-export interface ModelCall {
-  /** `provider:model-id`, for pricing and messages. */
-  model: string;
-  /** Builds the provider model; called only when the call is really made (not on replay). */
-  resolve(): LanguageModelV3;
-  system?: string;
-  messages: ModelMessage[];
-  tools: readonly AgentTool[];
-  outputSchema?: Record<string, unknown>;
-  temperature?: number;
-  maxTokens?: number;
-  signal: AbortSignal;
-  pricing: PricingContext;
-  onText(delta: string): void;
-  where: string;
+export type { RecordedToolCall };
+
+export interface ModelCall extends TurnRequest {
+  /** The model chain, primary first, each `provider:model-id`. */
+  models: readonly string[];
+  /** Builds a provider model; called only when that model is really called (not on a cache hit or replay). */
+  resolve(model: string): LanguageModelV3;
 }
 
-export interface RecordedToolCall {
-  id: string;
-  name: string;
-  args: JsonValue;
+export interface CallPolicy {
+  breakers: CircuitBreakers;
+  cache?: { store: ResponseCache; ttlMs: number; mock?: unknown };
+  /** Sets the call's estimated cost aside against the budget; throws when it does not allow the call. */
+  reserve?: (estimate: Spend) => Promise<void>;
+}
+
+/** A model of the chain that did not answer: it failed, or its circuit was open. */
+export interface PassedOver {
+  model: string;
+  code: string;
+  message: string;
 }
 
 /** One model turn as recorded in history (`turn:<n>`). */
-export interface TurnRecord {
-  model: string;
-  text: string;
-  toolCalls: RecordedToolCall[];
-  finishReason: string;
-  /** Messages the turn adds to the conversation (the assistant message, and SDK errors for malformed calls). */
-  messages: JsonValue[];
-  usage: Usage;
+export interface TurnRecord extends TurnAnswer {
+  /** Served from the response cache: no provider was called and nothing was paid. */
+  cached?: boolean;
+  /** Models of the chain passed over before `model` answered. */
+  fallbacks?: PassedOver[];
 }
 
-export async function callModel(call: ModelCall): Promise<TurnRecord> {
-  const tools: Record<string, Tool> = {};
-  for (const tool of call.tools) {
-    tools[tool.name] = { description: tool.description, inputSchema: jsonSchema(tool.inputSchema) } as Tool;
-  }
-  let result: ReturnType<typeof streamText>;
-  try {
-    result = streamText({
-      model: call.resolve(),
-      system: call.system,
-      messages: call.messages,
-      tools: call.tools.length > 0 ? tools : undefined,
-      output: call.outputSchema ? Output.object({ schema: jsonSchema(call.outputSchema) }) : undefined,
-      // Baton validates structured output itself (and repairs once), so strict provider-side schemas are off.
-      providerOptions: { openai: { strictJsonSchema: false } },
-      temperature: call.temperature,
-      maxOutputTokens: call.maxTokens,
-      maxRetries: 0,
-      abortSignal: call.signal,
-      onError: () => undefined,
-    });
-  } catch (error) {
-    throw llmError(error, call.model);
-  }
-  try {
-    for await (const part of result.fullStream) {
-      if (part.type === 'text-delta') call.onText(part.text);
-      else if (part.type === 'error') throw part.error;
+/** The usage a cache hit records: no call, no tokens, no cost, one hit. */
+export const CACHE_HIT_USAGE: Usage = {
+  calls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cachedInputTokens: 0,
+  costUsd: 0,
+  cacheHits: 1,
+};
+
+/** Failures after which the next model of the chain is tried (and the model's circuit counts one more). */
+const OUTAGES: ReadonlySet<string> = new Set(['LLM_RATE_LIMITED', 'LLM_UNAVAILABLE', 'LLM_UNREACHABLE']);
+
+export async function callModel(call: ModelCall, policy: CallPolicy): Promise<TurnRecord> {
+  const cache = policy.cache;
+  const key = cache
+    ? responseCacheKey({
+        models: call.models,
+        system: call.system,
+        messages: call.messages,
+        tools: call.tools,
+        outputSchema: call.outputSchema,
+        temperature: call.temperature,
+        maxTokens: call.maxTokens,
+        mock: cache.mock,
+      })
+    : undefined;
+  if (cache && key) {
+    const hit = await cache.store.get(key);
+    if (hit && typeof hit === 'object' && !Array.isArray(hit)) {
+      const { fallbacks: _fallbacks, ...answer } = hit as unknown as TurnRecord;
+      return { ...answer, cached: true, usage: { ...CACHE_HIT_USAGE } };
     }
-    if (call.signal.aborted) throw stepAborted(call.signal, call.where);
-    const [response, usage, finishReason, toolCalls, text] = await Promise.all([
-      result.response,
-      result.usage,
-      result.finishReason,
-      result.toolCalls,
-      result.text,
-    ]);
-    return {
-      model: call.model,
-      text,
-      toolCalls: toolCalls
-        .filter((toolCall) => !('invalid' in toolCall && toolCall.invalid))
-        .map((toolCall) => ({
-          id: toolCall.toolCallId,
-          name: toolCall.toolName,
-          args: (toolCall.input ?? {}) as JsonValue,
-        })),
-      finishReason,
-      messages: JSON.parse(JSON.stringify(response.messages)) as JsonValue[],
-      usage: usageOfCall(call.model, usage, call.pricing),
-    };
-  } catch (error) {
-    if (call.signal.aborted) throw stepAborted(call.signal, call.where);
-    throw llmError(error, call.model);
   }
+  if (policy.reserve) {
+    await policy.reserve(
+      estimateCall(
+        {
+          models: call.models,
+          system: call.system,
+          messages: call.messages,
+          tools: call.tools,
+          outputSchema: call.outputSchema,
+          maxTokens: call.maxTokens,
+        },
+        call.pricing.prices,
+      ),
+    );
+  }
+  const record = await callChain(call, policy.breakers);
+  if (cache && key) {
+    const { fallbacks: _fallbacks, ...answer } = record;
+    await cache.store.put(key, answer as unknown as JsonValue, cache.ttlMs);
+  }
+  return record;
+}
+
+async function callChain(call: ModelCall, breakers: CircuitBreakers): Promise<TurnRecord> {
+  const passed: PassedOver[] = [];
+  let lastFailure: BatonError | undefined;
+  for (const model of call.models) {
+    if (!breakers.tryAcquire(model)) {
+      passed.push({ model, code: 'LLM_CIRCUIT_OPEN', message: `circuit open after repeated failures` });
+      continue;
+    }
+    try {
+      const answer = await streamTurn(call, model, () => call.resolve(model));
+      breakers.success(model);
+      return passed.length > 0 ? { ...answer, fallbacks: passed } : answer;
+    } catch (error) {
+      const failure = error instanceof BatonError ? error : undefined;
+      if (call.signal.aborted || !failure || !OUTAGES.has(failure.code)) {
+        // The provider answered (a rejected request) or nothing was asked of it: no outage to count.
+        if (failure?.code === 'LLM_REQUEST_REJECTED') breakers.success(model);
+        else breakers.release(model);
+        throw error;
+      }
+      breakers.failure(model);
+      passed.push({ model, code: failure.code, message: failure.message });
+      lastFailure = failure;
+    }
+  }
+  if (lastFailure && call.models.length === 1) throw lastFailure;
+  if (lastFailure) {
+    throw new BatonError(
+      lastFailure.code,
+      `${call.where}: no model of the chain answered: ${passed.map((p) => `${p.model} (${p.code})`).join(', ')}. ` +
+        `Last: ${lastFailure.message}`,
+      { retryable: true, details: { ...lastFailure.details, fallbacks: passed as unknown as JsonValue } },
+    );
+  }
+  const retryAfterMs = Math.min(...call.models.map((model) => breakers.retryAfterMs(model)));
+  throw new BatonError(
+    'LLM_CIRCUIT_OPEN',
+    `${call.where}: the circuit of ${call.models.length === 1 ? `model ${call.models[0]}` : `every model of the chain (${call.models.join(', ')})`} ` +
+      `is open after repeated failures; the next trial call is possible in ${Math.ceil(retryAfterMs / 1000)}s`,
+    { retryable: true, details: { models: [...call.models], retryAfterMs } },
+  );
 }

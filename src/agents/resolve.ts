@@ -9,6 +9,8 @@ import type { z } from 'zod';
 import type { JsonValue } from '../errors.ts';
 import { didYouMean, suggest } from '../language/issues.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
+import { parseDuration } from '../util/duration.ts';
+import { budgetOfSection } from './budget.ts';
 import {
   type AgentRequest,
   type AgentRole,
@@ -30,6 +32,7 @@ export interface AgentExtras {
   temperature?: number;
   maxTokens?: number;
   maxCostUsd?: number;
+  cache?: { ttl: number | string };
 }
 
 export type Resolution =
@@ -50,13 +53,30 @@ export function resolveAgentRequest(input: ResolveInput): Resolution {
     typeof config === 'string' ? lookupRole(config, definition, stepId) : { ok: true as const, role: config };
   if (!found.ok) return found;
   const { role } = found;
-  const model = String(input.evaluate(role.model));
-  const modelProblem = modelPatternProblem(model);
-  if (modelProblem) {
+  // A `${{ }}` model may evaluate to a whole chain.
+  const chain = (Array.isArray(role.model) ? role.model : [role.model])
+    .flatMap((model) => {
+      const value = input.evaluate(model);
+      return Array.isArray(value) ? value : [value];
+    })
+    .map(String);
+  for (const model of chain) {
+    const modelProblem = modelPatternProblem(model);
+    if (modelProblem) {
+      return {
+        ok: false,
+        code: 'AGENT_MODEL_INVALID',
+        message: `step "${stepId}": model "${model}": ${modelProblem}`,
+      };
+    }
+  }
+  const [model, ...fallbacks] = chain;
+  const budget = budgetOfSection(definition.sections.budget);
+  if (typeof budget === 'string') {
     return {
       ok: false,
-      code: 'AGENT_MODEL_INVALID',
-      message: `step "${stepId}": model "${model}": ${modelProblem}`,
+      code: 'BUDGET_INVALID',
+      message: `the workflow's budget: section is invalid: ${budget}`,
     };
   }
   const tools = resolveTools([...(role.tools ?? []), ...(extras.tools ?? [])], definition, stepId);
@@ -70,6 +90,7 @@ export function resolveAgentRequest(input: ResolveInput): Resolution {
     approvalRequired: role.approvalRequired ?? [],
     maxTurns: extras.maxTurns ?? role.maxTurns ?? DEFAULT_MAX_TURNS,
   };
+  if (fallbacks.length > 0) request.fallbacks = fallbacks;
   if (role.instructions !== undefined) request.instructions = String(input.evaluate(role.instructions));
   const schema = extras.output?.schema ?? role.output?.schema;
   if (schema !== undefined) request.outputSchema = schema as Record<string, JsonValue>;
@@ -79,6 +100,9 @@ export function resolveAgentRequest(input: ResolveInput): Resolution {
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
   const maxCostUsd = extras.maxCostUsd ?? role.maxCostUsd;
   if (maxCostUsd !== undefined) request.maxCostUsd = maxCostUsd;
+  const cache = extras.cache ?? role.cache;
+  if (cache !== undefined) request.cache = { ttlMs: parseDuration(cache.ttl) };
+  if (budget) request.budget = budget;
   if (role.baseURL !== undefined) request.baseURL = role.baseURL;
   if (role.apiKeyEnv !== undefined) request.apiKeyEnv = role.apiKeyEnv;
   if (role.mock !== undefined) request.mock = role.mock as JsonValue;

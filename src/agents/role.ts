@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from '../errors.ts';
+import { durationSchema } from '../language/kit.ts';
+import type { AgentBudget } from './budget.ts';
 import { mockScriptSchema } from './mock-script.ts';
 import { jsonSchemaProblem } from './structured-output.ts';
 
@@ -122,6 +124,31 @@ export function modelSchema(text: z.ZodType<string>): z.ZodType<string> {
     );
 }
 
+/** One model, or a fallback chain: the next model answers when one is rate limited, failing or open-circuited. */
+export function modelChainSchema(text: z.ZodType<string>): z.ZodType<string | string[]> {
+  return z
+    .union([
+      modelSchema(text),
+      z
+        .array(modelSchema(text))
+        .min(1)
+        .max(8)
+        .describe('A fallback chain: primary first, then the models to use when it is rate limited or down.'),
+    ])
+    .describe(
+      'Model as provider:model-id (openai:gpt-4o-mini, anthropic:claude-sonnet-4-5, mock:echo…), or a list: ' +
+        'a fallback chain tried in order on rate limits, 5xx, timeouts and open circuits.',
+    );
+}
+
+export const cacheSpecSchema = z
+  .strictObject({
+    ttl: durationSchema.describe('How long a cached answer is served (e.g. 1h, 7d).'),
+  })
+  .describe(
+    'Response cache: an identical request (model, messages, tools, settings) within the TTL is answered from the store.',
+  );
+
 export const limits = {
   maxTurns: z.int().min(1).max(1000).describe(`Most model calls in one step (default ${DEFAULT_MAX_TURNS}).`),
   temperature: z.number().min(0).max(2).describe('Sampling temperature.'),
@@ -132,7 +159,7 @@ export const limits = {
 export function roleSchema(text: z.ZodType<string>) {
   return z
     .strictObject({
-      model: modelSchema(text),
+      model: modelChainSchema(text),
       instructions: text.optional().describe('System instructions of the role.'),
       description: z.string().optional(),
       tools: z.array(toolRefSchema).optional(),
@@ -146,6 +173,7 @@ export function roleSchema(text: z.ZodType<string>) {
       temperature: limits.temperature.optional(),
       maxTokens: limits.maxTokens.optional(),
       maxCostUsd: limits.maxCostUsd.optional(),
+      cache: cacheSpecSchema.optional(),
       baseURL: z
         .url()
         .optional()
@@ -180,7 +208,10 @@ export interface AgentRequest {
   prompt: string;
   /** Name of the role in the `agents:` section, or null for an inline role. */
   role: string | null;
+  /** The primary model. */
   model: string;
+  /** Models tried in order when the primary (then each fallback) is rate limited, failing or open-circuited. */
+  fallbacks?: string[];
   instructions?: string;
   tools: ToolRef[];
   mcp: (string | McpServerSpec)[];
@@ -190,6 +221,10 @@ export interface AgentRequest {
   temperature?: number;
   maxTokens?: number;
   maxCostUsd?: number;
+  /** Response cache (opt-in): answers are kept this long. */
+  cache?: { ttlMs: number };
+  /** The run's LLM budget, from the workflow's `budget:` section. */
+  budget?: AgentBudget;
   baseURL?: string;
   apiKeyEnv?: string;
   mock?: JsonValue;

@@ -6,8 +6,12 @@
 import type { Logger } from 'pino';
 import { BatonError } from '../errors.ts';
 import type { ExecuteServices } from '../kinds/types.ts';
+import type { Store } from '../store/types.ts';
+import { type Clock, systemClock } from '../util/clock.ts';
+import { type CircuitBreakerOptions, CircuitBreakers } from './circuit-breaker.ts';
 import { loadPriceTable, type PriceTable } from './prices.ts';
 import type { ModelFactory, ModelSettings, ProviderEnv } from './providers.ts';
+import { ResponseCache } from './response-cache.ts';
 import type { McpServerConfig } from './role.ts';
 import { McpManager } from './tools/mcp.ts';
 import { checkToolDefinition } from './tools/registered.ts';
@@ -30,6 +34,14 @@ export interface AgentEngineOptions {
   replay?: string;
   /** Endpoints roles may name in `baseURL`, besides those configured in the environment. */
   allowBaseURLs?: string[];
+  /** When a model's circuit opens (consecutive failures) and how long it stays open. */
+  circuitBreaker?: CircuitBreakerOptions;
+}
+
+/** What the engine lends its agent services: the store (response cache) and its clock (breakers). */
+export interface AgentHost {
+  store?: Store;
+  clock?: Clock;
 }
 
 export class AgentServices {
@@ -37,8 +49,12 @@ export class AgentServices {
   readonly models: ModelSettings;
   readonly pricing: PricingContext;
   readonly mcp: McpManager;
+  /** Per-model circuit breakers of this engine (so, in practice, of this process). */
+  readonly breakers: CircuitBreakers;
+  /** The response cache in the engine's store; absent without a store. */
+  readonly responseCache?: ResponseCache;
 
-  constructor(options: AgentEngineOptions = {}, log?: Logger) {
+  constructor(options: AgentEngineOptions = {}, log?: Logger, host: AgentHost = {}) {
     const env = options.env ?? process.env;
     this.models = {
       env,
@@ -58,6 +74,9 @@ export class AgentServices {
       ),
     };
     this.mcp = new McpManager(options.mcpServers);
+    const clock = host.clock ?? systemClock;
+    this.breakers = new CircuitBreakers(clock, options.circuitBreaker);
+    if (host.store) this.responseCache = new ResponseCache(host.store, clock, log);
   }
 
   registerTool(name: string, definition: ToolDefinition): void {

@@ -12,7 +12,7 @@ import { JsonConversionError, toJsonValue } from '../kinds/json-value.ts';
 import type { StepApprovalDecision } from '../kinds/types.ts';
 import { parseDuration } from '../util/duration.ts';
 import type { AgentSession } from './loop.ts';
-import type { RecordedToolCall } from './model-call.ts';
+import type { RecordedToolCall } from './model-stream.ts';
 import type { ApprovalSpec } from './role.ts';
 import { approvalFor } from './tools/toolbox.ts';
 import type { ToolContext } from './tools/types.ts';

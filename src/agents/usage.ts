@@ -41,13 +41,17 @@ export function usageOfCall(
 }
 
 export function addUsage(a: Usage, b: Usage): Usage {
-  return {
+  const sum: Usage = {
     calls: a.calls + b.calls,
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     cachedInputTokens: a.cachedInputTokens + b.cachedInputTokens,
     costUsd: Math.round((a.costUsd + b.costUsd) * 1e10) / 1e10,
   };
+  // Present only once an answer came from the response cache, so usage without hits keeps its shape.
+  if (a.cacheHits !== undefined || b.cacheHits !== undefined)
+    sum.cacheHits = (a.cacheHits ?? 0) + (b.cacheHits ?? 0);
+  return sum;
 }
 
 /** A warner that says each unknown model once per process. */

@@ -62,7 +62,10 @@ export function progressMessage(event: RunEvent, step: StepState | undefined): s
     case 'RunCancelled':
       return 'run cancelled';
     case 'StepProgress':
+    case 'BudgetReserved':
       return undefined;
+    case 'BudgetRaised':
+      return `step ${event.path}: ${eventSummary(event)}`;
     default:
       // An event type newer than this CLI: show its name rather than nothing.
       return `${(event as { type: string }).type}${eventPath(event) ? ` ${eventPath(event)}` : ''}`;
@@ -97,6 +100,10 @@ export function eventSummary(event: RunEvent): string {
       return `${event.workflow} run ${event.childRunId}`;
     case 'BlocksStarted':
       return `round ${event.round}, ${event.instances.length} instance(s)`;
+    case 'BudgetReserved':
+      return `${event.key}: $${event.usd} and ${event.tokens} tokens reserved`;
+    case 'BudgetRaised':
+      return `${event.scope} budget raised to ${[event.usd !== undefined ? `$${event.usd}` : '', event.tokens !== undefined ? `${event.tokens} tokens` : ''].filter(Boolean).join(' and ')}${event.by ? ` by ${event.by}` : ''}`;
     case 'RunPaused':
     case 'RunCancelRequested':
       return [event.by ? `by ${event.by}` : '', event.reason ?? ''].filter(Boolean).join(': ');

@@ -13,6 +13,7 @@ import { registerGraph } from './commands/graph.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
 import { registerSchema } from './commands/schema.ts';
+import { registerUsage } from './commands/usage.ts';
 import { registerValidate } from './commands/validate.ts';
 import { registerWorker } from './commands/worker.ts';
 import { LOG_LEVELS } from './context.ts';
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerWorker(program);
   registerRuns(program);
+  registerUsage(program);
   registerDecisions(program);
   registerApprovals(program);
   registerControl(program);

@@ -41,6 +41,17 @@ export type RunEventBody =
   | { type: 'StepSkipped'; path: string; reason: string }
   | { type: 'StepCancelled'; path: string; reason: string }
   | { type: 'StepProgress'; path: string; attempt: number; key: string; value: JsonValue; usage?: Usage }
+  /** A running step set budget aside for the model call it records under `key` (budget.ts). */
+  | { type: 'BudgetReserved'; path: string; attempt: number; key: string; usd: number; tokens: number }
+  /** An approval raised the run's (or, for this run, the workflow's) budget limit. */
+  | {
+      type: 'BudgetRaised';
+      path: string;
+      scope: 'run' | 'workflow';
+      usd?: number;
+      tokens?: number;
+      by?: string;
+    }
   | { type: 'TimerScheduled'; path: string; fireAt: number }
   /** A running step asked a human to decide before it can go on (a tool call, a budget raise). */
   | { type: 'StepSuspended'; path: string; attempt: number; key: string; request: ApprovalRequest }

@@ -5,6 +5,7 @@
  */
 import type { JsonValue, SerializedError } from '../errors.ts';
 import type { ApprovalRequest, BlockInstanceSpec, Usage } from '../kinds/types.ts';
+import { applyBudgetEvent, type BudgetState } from './budget.ts';
 import type { ParentRef, RunEvent, RunEventBody, WorkflowRef } from './events.ts';
 
 export type RunStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'failed' | 'cancelled';
@@ -92,6 +93,8 @@ export interface RunState {
   outcome?: 'completed' | 'failed' | 'cancelled';
   /** Metered consumption of the whole run. */
   usage?: Usage;
+  /** LLM budget reservations in flight and raised limits; absent until a budgeted call. */
+  budget?: BudgetState;
   output?: JsonValue;
   error?: SerializedError;
   finishedAt?: number;
@@ -168,6 +171,8 @@ function countStatus(counts: ActiveCounts, status: StepStatus | undefined, delta
 }
 
 function apply(state: RunState, event: RunEventBody, at: number): void {
+  if (state.budget || event.type === 'BudgetReserved' || event.type === 'BudgetRaised')
+    applyBudgetEvent(state, event);
   switch (event.type) {
     case 'RunStarted':
       return;
@@ -363,5 +368,11 @@ export function addUsage(total: Usage | undefined, more: Usage): Usage {
     outputTokens: total.outputTokens + more.outputTokens,
     cachedInputTokens: total.cachedInputTokens + more.cachedInputTokens,
     costUsd: Math.round((total.costUsd + more.costUsd) * 1e9) / 1e9,
+    ...withCacheHits(total.cacheHits, more.cacheHits),
   };
+}
+
+/** `cacheHits` appears only once a response came from the cache, so usage without hits keeps its shape. */
+function withCacheHits(a: number | undefined, b: number | undefined): { cacheHits?: number } {
+  return a === undefined && b === undefined ? {} : { cacheHits: (a ?? 0) + (b ?? 0) };
 }

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { runAgent } from '../agents/loop.ts';
 import { type AgentConfig, type AgentExtras, resolveAgentRequest } from '../agents/resolve.ts';
 import type { AgentRequest } from '../agents/role.ts';
-import { limits, outputSpecSchema, roleSchema, TOOL_NAME } from '../agents/role.ts';
+import { cacheSpecSchema, limits, outputSpecSchema, roleSchema, TOOL_NAME } from '../agents/role.ts';
 import { agentServicesOf } from '../agents/services.ts';
 import type { JsonValue } from '../errors.ts';
 import { failOutcome } from './shared.ts';
@@ -47,6 +47,7 @@ export const agentKind: StepKind<AgentConfig> = {
       temperature: limits.temperature.optional(),
       maxTokens: limits.maxTokens.optional(),
       maxCostUsd: limits.maxCostUsd.optional(),
+      cache: cacheSpecSchema.optional(),
     };
   },
 

@@ -1,5 +1,6 @@
 /** The step kinds every engine knows. Later features (plan…) register theirs beside these. */
 
+import { budgetSectionSchema } from '../agents/budget.ts';
 import { agentsSectionSchema, toolsSectionSchema } from '../agents/sections.ts';
 import { agentKind } from './agent.ts';
 import { approvalKind } from './approval.ts';
@@ -8,6 +9,7 @@ import { httpKind } from './http.ts';
 import { loopKind } from './loop.ts';
 import { mapKind } from './map.ts';
 import { parallelKind } from './parallel.ts';
+import { planKind } from './plan.ts';
 import { KindRegistry } from './registry.ts';
 import { scriptKind } from './script.ts';
 import { setKind } from './set.ts';
@@ -30,11 +32,15 @@ export const BUILTIN_KINDS = [
   approvalKind,
   workflowKind,
   agentKind,
+  planKind,
 ] as const;
 
 export function createBuiltinRegistry(): KindRegistry {
   const registry = new KindRegistry();
   for (const kind of BUILTIN_KINDS) registry.register(kind as Parameters<KindRegistry['register']>[0]);
-  registry.registerSection('agents', agentsSectionSchema).registerSection('tools', toolsSectionSchema);
+  registry
+    .registerSection('agents', agentsSectionSchema)
+    .registerSection('tools', toolsSectionSchema)
+    .registerSection('budget', budgetSectionSchema);
   return registry;
 }

@@ -6,6 +6,7 @@
  * has side effects. New kinds (agent, plan…) join by registering in `registry.ts`.
  */
 import type { z } from 'zod';
+import type { ReserveRequest, ReserveVerdict } from '../core/budget.ts';
 import type { JsonValue, SerializedError } from '../errors.ts';
 import type { RetryPolicy, StepDefinition, WorkflowDefinition } from '../language/model.ts';
 
@@ -121,6 +122,8 @@ export interface Usage {
   outputTokens: number;
   cachedInputTokens: number;
   costUsd: number;
+  /** Answers served from Baton's response cache instead of a provider (not in `calls`, no cost); absent when none. */
+  cacheHits?: number;
 }
 
 export interface StepApprovalRequest {
@@ -171,6 +174,12 @@ export interface ExecuteContext {
    * checkpoints replay — and this call returns the recorded decision.
    */
   requestApproval(key: string, request: StepApprovalRequest): Promise<StepApprovalDecision>;
+  /**
+   * Sets budget aside for a model call before it is made: checked, together with every other
+   * reservation of the run, against the run's (and the workflow's) budget in one atomic commit.
+   * The reservation is released when a `memo` checkpoint under the same key is recorded.
+   */
+  reserveBudget(request: Omit<ReserveRequest, 'workflowSpent'>): Promise<ReserveVerdict>;
   /** Publishes a transient event (progress, streamed text) on the run's event stream; not recorded. */
   publish(type: string, data: JsonValue): void;
   log(message: string, fields?: Record<string, unknown>): void;

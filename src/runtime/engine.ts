@@ -30,7 +30,7 @@ import type { WorkflowDefinition } from '../language/model.ts';
 import { shutdownSandbox } from '../sandbox/index.ts';
 import { queueLimitKey, workflowLimitKey } from '../store/limits.ts';
 import { openStore } from '../store/open.ts';
-import type { PendingApproval, RunFilter, Store } from '../store/types.ts';
+import type { PendingApproval, RunFilter, Store, UsageGroup, UsageQuery } from '../store/types.ts';
 import { type Clock, defaultIdGenerator, type IdGenerator, systemClock } from '../util/clock.ts';
 import { type Committed, RunManager } from './run-manager.ts';
 import { createTaskRunner } from './task-runner.ts';
@@ -117,7 +117,7 @@ export class Engine {
     this.log = options.logger ?? pino({ level: process.env.BATON_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     this.#ids = options.ids ?? defaultIdGenerator(this.clock);
     this.#runs = new RunManager(store, this.registry, this.clock);
-    this.#agents = new AgentServices(options.agents, this.log);
+    this.#agents = new AgentServices(options.agents, this.log, { store, clock: this.clock });
     this.#runs.onCommit((committed) => this.#afterCommit(committed));
   }
 
@@ -290,6 +290,14 @@ export class Engine {
 
   listRuns(filter?: RunFilter): Promise<RunRow[]> {
     return this.store.listRuns(filter);
+  }
+
+  /**
+   * LLM usage (calls, tokens, cost, cache hits) totalled per workflow or per tenant over the
+   * runs the query selects (created in [since, until)), most expensive first.
+   */
+  usage(query: UsageQuery = { groupBy: 'workflow' }): Promise<UsageGroup[]> {
+    return this.store.usageSummary(query);
   }
 
   async history(runId: string): Promise<RunEvent[]> {

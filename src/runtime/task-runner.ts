@@ -26,6 +26,7 @@ import type {
   StepApprovalRequest,
 } from '../kinds/types.ts';
 import type { ClaimedTask, ClaimOptions, Store } from '../store/types.ts';
+import { reserveForStep } from './budget-reservations.ts';
 import type { RunManager } from './run-manager.ts';
 import { lease } from './worker.ts';
 
@@ -96,6 +97,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         if (recorded !== undefined) return recorded as unknown as StepApprovalDecision;
         throw new SuspendStep(key, request);
       },
+      reserveBudget: (request) => reserveForStep(runs, deps.store, task, wf.definition.name, request),
       runId: task.runId,
       stepId: step.id,
       path: task.path,

@@ -8,6 +8,8 @@ import type { RunEvent } from '../core/events.ts';
 import type { RunRow, StepRow } from '../core/projection.ts';
 import type { RunStatus } from '../core/state.ts';
 import type { TaskChanges, TaskKind, TaskSpec } from '../core/tasks.ts';
+import type { JsonValue } from '../errors.ts';
+import type { Usage } from '../kinds/types.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
 
 export interface StoredDefinition {
@@ -88,6 +90,27 @@ export interface RunFilter {
   limit?: number;
 }
 
+/** Which runs' metered usage to total, and how to group it (Store.usageSummary). */
+export interface UsageQuery {
+  groupBy: 'workflow' | 'tenant';
+  /** Only runs created at or after this time (ms). */
+  since?: number;
+  /** Only runs created before this time (ms). */
+  until?: number;
+  workflow?: string;
+  tenant?: string;
+  /** Leave this run out (a run checking its workflow's budget counts its own usage itself). */
+  excludeRun?: string;
+}
+
+export interface UsageGroup {
+  /** The workflow name or the tenant; null for runs without a tenant. */
+  key: string | null;
+  /** Runs in the group that metered anything. */
+  runs: number;
+  usage: Usage;
+}
+
 export interface PendingApproval {
   run: RunRow;
   step: StepRow;
@@ -157,6 +180,19 @@ export interface Store {
    */
   setConcurrencyLimit(key: string, limit: number | undefined): Promise<void>;
   listConcurrencyLimits(): Promise<ConcurrencyLimit[]>;
+
+  /**
+   * Metered usage (LLM calls, tokens, cost) of the runs the query selects, totalled per
+   * workflow or per tenant, most expensive first. Runs without usage are left out.
+   */
+  usageSummary(query: UsageQuery): Promise<UsageGroup[]>;
+
+  /** The LLM response cached under `key`, unless it expired (on the store's clock). */
+  getCachedResponse(key: string): Promise<JsonValue | undefined>;
+  /** Caches `value` under `key` for `ttlMs` (on the store's clock), replacing what was there. */
+  putCachedResponse(key: string, value: JsonValue, ttlMs: number): Promise<void>;
+  /** Deletes expired cache entries; returns how many. */
+  pruneResponseCache(): Promise<number>;
 
   recordRejectedCommit(rejection: RejectedCommit): Promise<void>;
   listRejectedCommits(runId?: string): Promise<RejectedCommit[]>;

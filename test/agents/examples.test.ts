@@ -64,6 +64,92 @@ describe('examples/agents', () => {
     assert.match(output.recommendation, /^Go, with a staged rollout/);
   });
 
+  test('project-decomposition.yaml: a planner’s tasks run as a plan in dependency waves, then a review', async () => {
+    const { name } = await t.engine.registerFile(join(dir, 'project-decomposition.yaml'));
+    const handle = await t.engine.start(name);
+    const output = (await handle.result()) as {
+      tasksCompleted: number;
+      qualityScore: number;
+      deliverables: Record<string, string>;
+    };
+    assert.equal(output.tasksCompleted, 5);
+    assert.equal(output.qualityScore, 8);
+    assert.deepEqual(Object.keys(output.deliverables), [
+      'audience',
+      'platform',
+      'first-issue',
+      'landing-page',
+      'launch',
+    ]);
+    assert.match(output.deliverables.launch, /^Delivered — Announce the launch \(task launch of the project/);
+    const history = await t.engine.history(handle.id);
+    const position = (type: string, path: string) =>
+      history.findIndex((e) => e.type === type && 'path' in e && e.path === path);
+    const work = (task: number) => `execute[${task}]/work`;
+    // Wave 1: audience and platform; wave 2: first-issue (needs audience), landing-page (needs both); wave 3: launch.
+    assert.ok(
+      position('StepScheduled', work(1)) < position('StepCompleted', work(0)),
+      'wave 1 runs together',
+    );
+    assert.ok(position('StepScheduled', work(2)) > position('StepCompleted', work(0)));
+    assert.ok(position('StepScheduled', work(3)) > position('StepCompleted', work(1)));
+    assert.ok(position('StepScheduled', work(4)) > position('StepCompleted', work(2)));
+    assert.ok(position('StepScheduled', work(4)) > position('StepCompleted', work(3)));
+    const plan = (await t.engine.getRun(handle.id)).steps.find((s) => s.path === 'execute');
+    assert.deepEqual((plan?.detail?.note as { waves?: string[][] } | undefined)?.waves, [
+      ['audience', 'platform'],
+      ['first-issue', 'landing-page'],
+      ['launch'],
+    ]);
+  });
+
+  test('with its model lines changed, project-decomposition.yaml runs unchanged against an OpenAI-compatible API', async () => {
+    const plan = {
+      tasks: [
+        { id: 'research', title: 'Research competitors', needs: [] },
+        { id: 'write', title: 'Write the copy', needs: ['research'] },
+      ],
+    };
+    const server = await startLlmServer([], {
+      respond: (request) => {
+        const system = String(request.messages[0]?.content);
+        if (system.includes('project planner')) return { text: JSON.stringify(plan) };
+        if (system.includes('review')) return { text: '{"score":7,"summary":"Solid."}' };
+        const task = String(request.messages[1]?.content);
+        return { text: `Finished: ${task.slice(0, task.indexOf(' ('))}` };
+      },
+    });
+    const real = await testEngine({
+      agents: { env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: server.baseURL } },
+    });
+    try {
+      const yaml = readFileSync(join(dir, 'project-decomposition.yaml'), 'utf8').replaceAll(
+        'model: mock:script',
+        'model: openai:gpt-4o-mini',
+      );
+      const output = (await real.engine.run(await real.define(yaml), { project: 'A landing page' })) as {
+        tasksCompleted: number;
+        qualityScore: number;
+        deliverables: Record<string, string>;
+      };
+      assert.deepEqual(output.deliverables, {
+        research: 'Finished: Research competitors',
+        write: 'Finished: Write the copy',
+      });
+      assert.equal(output.qualityScore, 7);
+      assert.equal(server.requests.length, 4);
+      assert.ok(server.requests.every((r) => r.body.model === 'gpt-4o-mini'));
+      const order = server.requests.map((r) => String(r.body.messages[1]?.content).slice(0, 20));
+      assert.ok(
+        order[1].startsWith('Research competitors') && order[2].startsWith('Write the copy'),
+        order.join(' | '),
+      );
+    } finally {
+      await real.close();
+      await server.close();
+    }
+  });
+
   test('with its model lines changed, parallel-analysis.yaml runs unchanged against an OpenAI-compatible API', async () => {
     const verdicts: Record<string, string> = {
       'look for the upside': '{"vote":"go","score":8,"reason":"faster"}',

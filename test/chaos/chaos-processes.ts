@@ -53,7 +53,9 @@ export function startChaosChild(options: ChaosChildOptions): Child {
   if (options.noNotify) args.push('--no-notify');
   const startedAt = Date.now();
   // process.execPath: the pinned Node the tests run under.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // CHAOS_CHILD_NODE_ARGS: extra Node flags for the workers, e.g. `--cpu-prof` to profile them.
+  const nodeArgs = process.env.CHAOS_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-6000);

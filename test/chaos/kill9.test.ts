@@ -68,17 +68,20 @@ test(`SIGKILL ${CYCLES} times among ${WORKERS} PostgreSQL workers: nothing lost,
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     // Runs are added over the first half, so restarts keep finding fresh work to interrupt.
     const runs = Math.min(RUNS, Math.ceil((RUNS * (cycle + 1)) / rampCycles));
+    const fresh: Child[] = [];
     for (let i = 0; i < WORKERS; i++) {
       if (slots[i] && alive(slots[i] as Child)) continue;
       slots[i] = startChaosChild({ url, ...files, runs, leaseMs: LEASE_MS, concurrency: 4 });
+      fresh.push(slots[i] as Child);
     }
     const early = random() < EARLY_KILL_SHARE;
     if (early) {
       earlyKills++;
       await delay(random() * 800);
     } else {
-      await within(Promise.all(slots.map((s) => s?.ready)), 60_000, undefined);
-      await delay(50 + random() * 700);
+      // Once a replacement is working, the kill lands anywhere in the others' lives.
+      await within(Promise.race(fresh.map((c) => c.ready)), 60_000, undefined);
+      await delay(50 + random() * 500);
     }
     // One to all of the workers, killed at the same moment.
     const live = slots.filter((s): s is Child => s !== undefined);

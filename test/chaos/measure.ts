@@ -51,7 +51,7 @@ function urlFor(label: string): string {
     url.searchParams.set('schema', schema);
     return url.toString();
   }
-  return (cluster as PrivateCluster).url({ schema, poolSize: '8' });
+  return (cluster as PrivateCluster).url({ schema, poolSize: process.env.MEASURE_POOL ?? '8' });
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -120,6 +120,20 @@ function chainYaml(steps: number): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** CPU seconds used so far by processes `pids`. */
+function cpuSecondsOf(pids: readonly (number | undefined)[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
 /** CPU seconds used so far by the cluster's server processes (all `postgres` processes of its port). */
 function serverCpuSeconds(): number | undefined {
   if (!cluster) return undefined;
@@ -177,10 +191,13 @@ async function throughput(): Promise<void> {
     await Promise.all(children.map((c) => readyOrFail(c)));
     const commitsBefore = await commits(url);
     const cpuBefore = serverCpuSeconds();
+    const workerPids = children.map((c) => c.process.pid);
+    const workerCpuBefore = cpuSecondsOf(workerPids);
     const began = Date.now();
     while ((await store.listRuns({ status: ['running', 'pending'], limit: 1 })).length > 0) await delay(20);
     const seconds = (Date.now() - began) / 1000;
     const cpuAfter = serverCpuSeconds();
+    const workerCpu = cpuSecondsOf(workerPids) - workerCpuBefore;
     const commitsAfter = await commits(url);
     for (const child of children) await killHard(child);
     await store.close();
@@ -200,6 +217,7 @@ async function throughput(): Promise<void> {
           cpuBefore === undefined || cpuAfter === undefined
             ? undefined
             : Number(((cpuAfter - cpuBefore) / seconds / cpus().length).toFixed(2)),
+        workersCpuShare: Number((workerCpu / seconds / cpus().length).toFixed(2)),
         cores: cpus().length,
       }),
     );

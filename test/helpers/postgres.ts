@@ -65,6 +65,7 @@ const BATON_TABLES = [
   'tasks',
   'rejected_commits',
   'concurrency_limits',
+  'llm_cache',
 ];
 
 /** Deletes every row of Baton's tables in `schema` (much cheaper than re-creating the schema per test). */

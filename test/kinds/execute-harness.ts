@@ -26,6 +26,9 @@ export function executeContext(options: ExecuteOptions): RecordingContext {
     requestApproval: async () => {
       throw new Error('requestApproval is not available in this harness');
     },
+    reserveBudget: async () => {
+      throw new Error('reserveBudget is not available in this harness');
+    },
     stepId: 'subject',
     path: 'subject',
     attempt: 2,

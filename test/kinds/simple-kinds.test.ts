@@ -25,6 +25,7 @@ describe('built-in registry', () => {
       'loop',
       'map',
       'parallel',
+      'plan',
       'script',
       'set',
       'switch',

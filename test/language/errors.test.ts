@@ -97,7 +97,7 @@ describe('plural, positioned errors', () => {
     const [issue] = issuesOf(yaml('name: k', 'steps:', '  - id: a', '    task: t', '    zzzzzz: 1'));
     assert.equal(
       issue.message,
-      'unknown key "zzzzzz" (a "task" step accepts "id", "name", "description", "needs", "if", "retry", "timeout", "continueOnError", "task", "input")',
+      'unknown key "zzzzzz" (a "task" step accepts "id", "name", "description", "needs", "if", "retry", "timeout", "continueOnError", "queue", "priority", "task", "input")',
     );
     assert.deepEqual([issue.line, issue.column], [5, 5]);
   });
@@ -261,7 +261,7 @@ describe('hostile or odd input', () => {
       [
         '2:11 inputs.constructor: invalid input name "constructor": use letters, digits, "_" and "-", starting with a letter or "_" (and not a reserved name)',
         '4:11 steps[0].id: this name is reserved; choose another step id',
-        '5:23 steps[1].toString: unknown key "toString" (a "task" step accepts "id", "name", "description", "needs", "if", "retry", "timeout", "continueOnError", "task", "input")',
+        '5:23 steps[1].toString: unknown key "toString" (a "task" step accepts "id", "name", "description", "needs", "if", "retry", "timeout", "continueOnError", "queue", "priority", "task", "input")',
       ],
     );
   });

@@ -64,6 +64,8 @@ describe('workflowJsonSchema', () => {
       'loop',
       'name',
       'needs',
+      'priority',
+      'queue',
       'retry',
       'task',
       'timeout',

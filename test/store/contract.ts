@@ -12,6 +12,7 @@ import { queryContract } from './contract-queries.ts';
 import { runContract } from './contract-runs.ts';
 import type { MakeStore } from './contract-support.ts';
 import { taskContract } from './contract-tasks.ts';
+import { usageContract } from './contract-usage.ts';
 
 export type { MakeStore, StoreHandle } from './contract-support.ts';
 
@@ -31,5 +32,6 @@ export function runStoreContract(name: string, makeStore: MakeStore, options: Co
     leaseContract(makeStore);
     claimOnInsertContract(makeStore, options.claimOnInsert ?? true);
     limitsContract(makeStore);
+    usageContract(makeStore);
   });
 }

@@ -52,6 +52,7 @@ describe('PostgreSQL migrations', { skip }, () => {
           'concurrency_limits',
           'definitions',
           'events',
+          'llm_cache',
           'rejected_commits',
           'runs',
           'steps',

@@ -45,7 +45,6 @@ describe('workers woken by LISTEN/NOTIFY', { skip }, () => {
         assert.equal(await handle.result({ timeoutMs: 5_000 }), 'ok');
         latencies.push(started[i] - before);
       }
-      console.log('latencies', latencies);
       assert.ok(Math.max(...latencies) < 1_000, `start → first step took ${latencies.join(', ')} ms`);
     } finally {
       await api.close();

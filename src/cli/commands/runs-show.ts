@@ -17,6 +17,7 @@ import {
   truncate,
 } from '../format.ts';
 import { treeOrder } from '../step-order.ts';
+import { usageCell, usageLine } from '../usage-text.ts';
 
 export async function showRun(
   engine: Engine,
@@ -53,6 +54,8 @@ export async function showRun(
   field('duration', formatDuration((run.finishedAt ?? now) - run.createdAt));
   if (run.parentRunId) field('parent', run.parentRunId);
   if (run.idempotencyKey) field('key', run.idempotencyKey);
+  if (run.tenant) field('tenant', run.tenant);
+  if (run.usage) field('usage', usageLine(run.usage));
   field('input', prettyJson(run.input));
   if (run.output !== undefined) field('output', prettyJson(run.output));
   if (run.error) field('error', style.red(errorText(run.error)));
@@ -84,14 +87,18 @@ export async function showRun(
 
 function stepsTable(steps: readonly StepRow[], style: Style, now: number): string {
   const ordered = treeOrder(steps, (step) => step.startedAt);
+  // LLM usage gets a column only when some step metered any.
+  const metered = steps.some((step) => step.usage);
   const rows = ordered.map((step) => [
     step.path,
     colourStatus(step.status, step.status, style),
     String(step.attempt),
     formatDuration((step.finishedAt ?? now) - step.startedAt),
+    ...(metered ? [usageCell(step.usage)] : []),
     truncate(stepNote(step), 100),
   ]);
-  return table(['PATH', 'STATUS', 'ATTEMPT', 'DURATION', 'DETAIL'], rows, style);
+  const header = ['PATH', 'STATUS', 'ATTEMPT', 'DURATION', ...(metered ? ['USAGE'] : []), 'DETAIL'];
+  return table(header, rows, style);
 }
 
 function stepNote(step: StepRow): string {

@@ -132,6 +132,19 @@ CREATE TABLE ${s}.concurrency_limits (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'LLM response cache',
+    sql: (s) => `
+CREATE TABLE ${s}.llm_cache (
+  key text PRIMARY KEY,
+  value json NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX llm_cache_expiry ON ${s}.llm_cache (expires_at);
+`,
+  },
 ];
 
 /** Brings `schema` up to date; `client` must not be inside a transaction. Returns the versions applied. */

@@ -7,6 +7,7 @@
 import type { QueryResultRow } from 'pg';
 import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
+import type { JsonValue } from '../../errors.ts';
 import { checkConcurrencyLimit } from '../limits.ts';
 import { definitionFromRow, eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
 import type {
@@ -23,7 +24,10 @@ import type {
   Store,
   StoredDefinition,
   TasksAvailable,
+  UsageGroup,
+  UsageQuery,
 } from '../types.ts';
+import { usageGroups } from '../usage-summary.ts';
 import { commitTransaction } from './commit.ts';
 import { type PostgresSettings, type PostgresStoreOptions, postgresSettings, quoteSchema } from './config.ts';
 import { storeError } from './errors.ts';
@@ -31,6 +35,7 @@ import { TaskListener } from './listener.ts';
 import { migrate } from './migrations.ts';
 import { clientConfig, StorePool } from './pool.ts';
 import { type Statements, statements } from './sql.ts';
+import { cacheStatements, usageSummarySql } from './usage-cache.ts';
 
 type Row = Record<string, unknown>;
 
@@ -40,6 +45,7 @@ export class PostgresStore implements Store {
   readonly #settings: PostgresSettings;
   readonly #pool: StorePool;
   readonly #sql: Statements;
+  readonly #cacheSql: ReturnType<typeof cacheStatements>;
   readonly #listener: TaskListener;
   #initialized?: Promise<void>;
   #closed = false;
@@ -52,6 +58,7 @@ export class PostgresStore implements Store {
     const onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.#pool = new StorePool(this.#settings, onBackgroundError);
     this.#sql = statements(quoteSchema(this.schema));
+    this.#cacheSql = cacheStatements(quoteSchema(this.schema));
     this.#listener = new TaskListener(clientConfig(this.#settings), this.schema, (error) =>
       onBackgroundError(storeError(error, 'listening for tasks')),
     );
@@ -291,6 +298,25 @@ export class PostgresStore implements Store {
       token: Number(row.lease_token),
       held: row.held === true,
     };
+  }
+
+  async usageSummary(query: UsageQuery): Promise<UsageGroup[]> {
+    const { text, params } = usageSummarySql(quoteSchema(this.schema), query);
+    return usageGroups((await this.#query('usageSummary', text, params)).rows);
+  }
+
+  async getCachedResponse(key: string): Promise<JsonValue | undefined> {
+    const row = (await this.#query('getCachedResponse', this.#cacheSql.get, [key])).rows[0];
+    if (!row) return undefined;
+    return (typeof row.value === 'string' ? JSON.parse(row.value) : row.value) as JsonValue;
+  }
+
+  async putCachedResponse(key: string, value: JsonValue, ttlMs: number): Promise<void> {
+    await this.#query('putCachedResponse', this.#cacheSql.put, [key, JSON.stringify(value), ttlMs]);
+  }
+
+  async pruneResponseCache(): Promise<number> {
+    return (await this.#query('pruneResponseCache', this.#cacheSql.prune)).rowCount ?? 0;
   }
 
   async recordRejectedCommit(rejection: RejectedCommit): Promise<void> {

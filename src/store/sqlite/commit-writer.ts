@@ -9,9 +9,9 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { StepRow } from '../../core/projection.ts';
-import type { TaskSpec } from '../../core/tasks.ts';
 import { BatonError } from '../../errors.ts';
-import type { ClaimedTask, ClaimOptions, CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
+import type { ClaimedTask, CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
+import { TaskWriter } from './task-writer.ts';
 
 type Row = Record<string, unknown>;
 type CommitFailure = Extract<CommitResult, { ok: false }>;
@@ -31,19 +31,17 @@ const STEP_UPSERT = `ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.
   waiting_for = excluded.waiting_for, updated_at = excluded.updated_at, finished_at = excluded.finished_at,
   usage = excluded.usage`;
 const EVENT_ROW = '(?, ?, ?, ?, ?)';
-const INSERT_TASK = `INSERT INTO tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
 /** Events and step rows of one write go in multi-row statements of up to this many rows. */
 const ROWS_PER_STATEMENT = 8;
 
 export class CommitWriter {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
-  /** Per claim of the current batch: whether older due tasks were already waiting. */
-  readonly #backlog = new Map<ClaimOptions, boolean>();
+  readonly #tasks: TaskWriter;
 
   constructor(db: DatabaseSync) {
     this.#db = db;
+    this.#tasks = new TaskWriter((text) => this.#sql(text));
   }
 
   #sql(text: string): StatementSync {
@@ -55,31 +53,9 @@ export class CommitWriter {
     return statement;
   }
 
-  /**
-   * Call once per transaction, before its requests. Claim-on-insert is skipped for a worker
-   * while due tasks it could claim are already waiting: handing its freed slot to the run it
-   * just advanced would let a long chain overtake older work, so the ordinary claim order
-   * (priority, then due time) decides instead. Checked once per worker and transaction, when
-   * a request first has something to hand off.
-   */
+  /** Call once per transaction, before its requests. */
   startBatch(): void {
-    this.#backlog.clear();
-  }
-
-  #waiting(claim: ClaimOptions, now: number): boolean {
-    const filters: string[] = [];
-    const params: (string | number)[] = [now, now];
-    if (claim.queues?.length) {
-      filters.push(`AND queue IN (${claim.queues.map(() => '?').join(', ')})`);
-      params.push(...claim.queues);
-    }
-    if (claim.kinds?.length) {
-      filters.push(`AND kind IN (${claim.kinds.map(() => '?').join(', ')})`);
-      params.push(...claim.kinds);
-    }
-    const sql = `SELECT 1 AS waiting FROM tasks WHERE held = 0 AND run_at <= ?
-      AND (lease_expires_at IS NULL OR lease_expires_at <= ?) ${filters.join(' ')} LIMIT 1`;
-    return this.#sql(sql).get(...params) !== undefined;
+    this.#tasks.startBatch();
   }
 
   /** Applies one request; `now` is the store clock's time, used for claim-on-insert leases. */
@@ -112,7 +88,7 @@ export class CommitWriter {
       if (i === 0 && complete && !this.#completeTask(complete)) throw internal('a checked lease vanished');
       this.#writeEvents(writes[i]);
       this.#writeSteps(writes[i].runId, writes[i].steps.upsert, writes[i].steps.remove);
-      this.#writeTasks(writes[i], request.claim, now, claimed);
+      this.#tasks.write(writes[i], request.claim, now, claimed);
     }
     return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
   }
@@ -264,75 +240,6 @@ export class CommitWriter {
       for (const path of remove) del.run(runId, path);
     }
   }
-
-  /** The claim to honour for this request, or undefined while older due tasks are waiting. */
-  #handOff(claim: ClaimOptions | undefined, now: number): ClaimOptions | undefined {
-    if (!claim) return undefined;
-    let waiting = this.#backlog.get(claim);
-    if (waiting === undefined) {
-      waiting = this.#waiting(claim, now);
-      this.#backlog.set(claim, waiting);
-    }
-    return waiting ? undefined : claim;
-  }
-
-  #writeTasks(write: RunWrite, request: ClaimOptions | undefined, now: number, claimed: ClaimedTask[]): void {
-    const { tasks, run } = write;
-    if (tasks.removeAll) this.#sql('DELETE FROM tasks WHERE run_id = ?').run(run.id);
-    if (tasks.remove.length > 0) {
-      const del = this.#sql('DELETE FROM tasks WHERE id = ?');
-      for (const id of tasks.remove) del.run(id);
-    }
-    if (tasks.insert.length > 0) {
-      const insert = this.#sql(INSERT_TASK);
-      const paused = run.status === 'paused';
-      let claim = request;
-      let checked = false;
-      for (const task of tasks.insert) {
-        const held = paused && task.runId === run.id && task.kind === 'step';
-        let lease: ClaimOptions | undefined;
-        if (claim && !held && claimed.length < claim.limit && claimable(task, claim, now)) {
-          if (!checked) {
-            checked = true;
-            claim = this.#handOff(claim, now);
-          }
-          lease = claim;
-        }
-        const expires = lease ? now + lease.leaseMs : null;
-        const inserted = insert.run(
-          task.id,
-          task.runId,
-          task.kind,
-          task.path,
-          task.attempt,
-          task.runAt,
-          task.queue,
-          task.priority,
-          held ? 1 : 0,
-          lease ? lease.owner : null,
-          lease ? 1 : 0,
-          expires,
-        ).changes;
-        if (lease && expires !== null && Number(inserted) > 0) {
-          claimed.push({ ...task, owner: lease.owner, token: 1, leaseExpiresAt: expires });
-        }
-      }
-    }
-    if (tasks.hold !== undefined) {
-      this.#sql("UPDATE tasks SET held = ? WHERE run_id = ? AND kind = 'step'").run(
-        tasks.hold ? 1 : 0,
-        run.id,
-      );
-    }
-  }
-}
-
-function claimable(task: TaskSpec, claim: ClaimOptions, now: number): boolean {
-  return (
-    task.runAt <= now &&
-    (!claim.kinds?.length || claim.kinds.includes(task.kind)) &&
-    (!claim.queues?.length || claim.queues.includes(task.queue))
-  );
 }
 
 function rows(row: string, count: number): string {

@@ -131,4 +131,17 @@ ALTER TABLE runs ADD COLUMN usage TEXT;
 ALTER TABLE steps ADD COLUMN usage TEXT;
 `,
   },
+  {
+    // LLM response cache (opt-in per agent step): content-addressed answers with an expiry.
+    version: 5,
+    sql: `
+CREATE TABLE llm_cache (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX llm_cache_expiry ON llm_cache (expires_at);
+`,
+  },
 ];

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
-import { BatonError } from '../../errors.ts';
+import { BatonError, type JsonValue } from '../../errors.ts';
 import { type Clock, systemClock } from '../../util/clock.ts';
 import { checkConcurrencyLimit } from '../limits.ts';
 import { eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
@@ -25,10 +25,13 @@ import type {
   RunFilter,
   Store,
   StoredDefinition,
+  UsageGroup,
+  UsageQuery,
 } from '../types.ts';
 import { CommitWriter } from './commit-writer.ts';
 import { claimLimited, readLimits, UNLIMITED_ONLY, withoutLimitedClaim } from './limits.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
+import { getCached, pruneCached, putCached, sqliteUsageSummary } from './usage-cache.ts';
 
 type Row = Record<string, unknown>;
 
@@ -396,6 +399,22 @@ export class SqliteStore implements Store {
     return (this.#sql('SELECT key, max_leased FROM concurrency_limits ORDER BY key').all() as Row[]).map(
       (row) => ({ key: String(row.key), limit: Number(row.max_leased) }),
     );
+  }
+
+  async usageSummary(query: UsageQuery): Promise<UsageGroup[]> {
+    return sqliteUsageSummary(this.#db, query);
+  }
+
+  async getCachedResponse(key: string): Promise<JsonValue | undefined> {
+    return getCached((text) => this.#sql(text), key, this.#clock.now());
+  }
+
+  async putCachedResponse(key: string, value: JsonValue, ttlMs: number): Promise<void> {
+    putCached((text) => this.#sql(text), key, value, ttlMs, this.#clock.now());
+  }
+
+  async pruneResponseCache(): Promise<number> {
+    return pruneCached((text) => this.#sql(text), this.#clock.now());
   }
 
   async recordRejectedCommit(rejection: RejectedCommit): Promise<void> {
