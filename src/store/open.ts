@@ -32,7 +32,8 @@ export async function openStore(url?: string, clock?: Clock): Promise<Store> {
   } else {
     const protocol = resolved.split(':')[0];
     // Loaded on demand so embedded users never load the PostgreSQL driver.
-    if ((protocol === 'postgres' || protocol === 'postgresql') && !factories.has(protocol)) await import('./postgres/register.ts');
+    if ((protocol === 'postgres' || protocol === 'postgresql') && !factories.has(protocol))
+      await import('./postgres/register.ts');
     const factory = factories.get(protocol);
     if (!factory) {
       throw new BatonError(

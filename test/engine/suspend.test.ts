@@ -79,7 +79,7 @@ describe('checkpoints, usage and suspension inside a step', () => {
     await until(async () => (await t.engine.pendingApprovals({ runId: handle.id })).length === 1);
     const [pending] = await t.engine.pendingApprovals({ runId: handle.id });
     assert.equal(
-      (pending.step.detail?.approval as { request: { message: string } }).request.message,
+      (pending.step.detail!.approval as { request: { message: string } }).request.message,
       'May I deploy?',
     );
     assert.equal((await t.engine.getRun(handle.id)).status, 'waiting');

@@ -57,7 +57,15 @@ describe('hashDefinition', () => {
 test('equivalent nested steps hash the same (nested lists are normalised, not kept raw)', () => {
   const nested = (timeout: string) =>
     loadWorkflowText(
-      yaml('name: n', 'steps:', '  - id: outer', '    each:', '      items: [1]', '      do:', `        - { id: inner, task: t, timeout: ${timeout} }`),
+      yaml(
+        'name: n',
+        'steps:',
+        '  - id: outer',
+        '    each:',
+        '      items: [1]',
+        '      do:',
+        `        - { id: inner, task: t, timeout: ${timeout} }`,
+      ),
       { registry },
     );
   assert.equal(hashDefinition(nested('1m')), hashDefinition(nested('60000')));
