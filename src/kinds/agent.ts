@@ -6,7 +6,6 @@
  * worker runs the loop (src/agents/loop.ts). See docs/agents.md.
  */
 import { z } from 'zod';
-import { runAgent } from '../agents/loop.ts';
 import { type AgentConfig, type AgentExtras, resolveAgentRequest } from '../agents/resolve.ts';
 import type { AgentRequest } from '../agents/role.ts';
 import { cacheSpecSchema, limits, outputSpecSchema, roleSchema, TOOL_NAME } from '../agents/role.ts';
@@ -69,6 +68,8 @@ export const agentKind: StepKind<AgentConfig> = {
   },
 
   async execute(ctx: ExecuteContext): Promise<JsonValue> {
+    // The LLM libraries load with the first agent step, not with every engine.
+    const { runAgent } = await import('../agents/loop.ts');
     const output = await runAgent(ctx, ctx.input as unknown as AgentRequest, agentServicesOf(ctx.services));
     return output as unknown as JsonValue;
   },

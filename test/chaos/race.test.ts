@@ -22,6 +22,20 @@ import { readJsonLines, readSideEffects } from '../crash/side-effect-log.ts';
 import { checkHistory, formatViolations } from '../helpers/history-check.ts';
 import { type ClaimRecord, delay, knob, readyOrFail, startChaosChild } from './chaos-processes.ts';
 import { RACE_WORKFLOW_YAML, raceOutput, STALL_WORKFLOW_YAML } from './chaos-workflows.ts';
+
+/** Slow steps in a limited queue; the workflow's own limit (5) is looser than the queue's (3). */
+const LIMITED_WORKFLOW_YAML = `
+name: limited
+inputs: { n: integer }
+limits: { concurrentSteps: 5 }
+steps:
+  - id: fan
+    map:
+      items: \${{ range(0, inputs.n) }}
+      steps:
+        - { id: s, task: slow, queue: scarce }
+`;
+
 import { type PrivateCluster, privateClusterSkipReason, startPrivateCluster } from './pg-cluster.ts';
 
 const WORKERS = knob('CHAOS_RACE_WORKERS', 4, 8);
@@ -192,6 +206,40 @@ describe('workers racing on PostgreSQL', { skip }, () => {
         child.process.kill('SIGCONT');
         await killHard(child).catch(() => undefined);
       }
+      await store.close();
+    }
+  });
+
+  test('concurrency limits hold across worker processes', { timeout: 120_000 }, async (t) => {
+    assert.ok(cluster);
+    const url = cluster.url({ schema: 'limits', poolSize: '4' });
+    const api = await createEngine({ store: url });
+    await api.register(LIMITED_WORKFLOW_YAML);
+    await api.setQueueLimit('scarce', 3);
+    const runs = await Promise.all([api.start('limited', { n: 12 }), api.start('limited', { n: 12 })]);
+    await api.close();
+    const files = [0, 1, 2].map((i) => join(dir, `limits-${i}.jsonl`));
+    const workers = files.map((effects) => startChaosChild({ url, effects, slowMs: 80, concurrency: 8 }));
+    const store = new PostgresStore({ url });
+    try {
+      await Promise.all(workers.map((w) => readyOrFail(w)));
+      await untilSettled(store, 60_000);
+      for (const run of runs) assert.equal((await store.getRun(run.id))?.status, 'completed');
+      const records = files.flatMap((file) => readSideEffects(file).records);
+      const points = records.map((r) => ({ time: r.time, delta: r.phase === 'start' ? 1 : -1 }));
+      points.sort((a, b) => a.time - b.time || a.delta - b.delta);
+      let running = 0;
+      let most = 0;
+      for (const point of points) {
+        running += point.delta;
+        most = Math.max(most, running);
+      }
+      const pids = new Set(records.map((r) => r.pid));
+      assert.equal(most, 3, 'three steps at once across the processes (the queue limit), never more');
+      assert.ok(pids.size >= 2, 'the steps were spread over several worker processes');
+      t.diagnostic(`24 limited steps on ${pids.size} worker processes: at most ${most} at once`);
+    } finally {
+      for (const worker of workers) await killHard(worker);
       await store.close();
     }
   });

@@ -4,9 +4,7 @@
  * the process, and closed when the engine closes. A server's tools are offered to the model
  * as `<server>_<tool>`; a failed connection is dropped so the next step tries again.
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { BatonError, type JsonValue } from '../../errors.ts';
 import type { McpServerConfig, McpServerSpec } from '../role.ts';
 import { schemaErrors } from '../structured-output.ts';
@@ -124,6 +122,13 @@ export class McpManager {
 }
 
 async function open(spec: McpServerSpec, signal: AbortSignal): Promise<Connection> {
+  // The SDK loads only when a workflow uses MCP: most processes never pay for it.
+  const [{ Client }, { getDefaultEnvironment, StdioClientTransport }, { StreamableHTTPClientTransport }] =
+    await Promise.all([
+      import('@modelcontextprotocol/sdk/client/index.js'),
+      import('@modelcontextprotocol/sdk/client/stdio.js'),
+      import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    ]);
   const client = new Client({ name: 'baton', version: '0.1.0' });
   const where = 'command' in spec ? `command "${spec.command}"` : `URL ${spec.url}`;
   try {
