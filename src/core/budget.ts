@@ -10,7 +10,7 @@
 import { BatonError, type JsonValue } from '../errors.ts';
 import type { Usage } from '../kinds/types.ts';
 import type { RunEvent, RunEventBody } from './events.ts';
-import { evolve, type RunState } from './state.ts';
+import { evolve, type RunState, runningAttempt } from './state.ts';
 
 export type BudgetScope = 'run' | 'workflow';
 
@@ -116,8 +116,8 @@ export function reserveBudget(
   request: ReserveRequest,
   now: number,
 ): { events: RunEvent[]; verdict: ReserveVerdict } | undefined {
-  const step = state.steps.get(path);
-  if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
+  const step = runningAttempt(state, path, attempt);
+  if (!step) return undefined;
   const events: RunEvent[] = [];
   const emit = (body: RunEventBody) => {
     const event = { ...body, seq: state.seq + 1, at: now } as RunEvent;

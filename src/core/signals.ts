@@ -10,7 +10,7 @@ import type { CompiledWorkflow } from './compiled.ts';
 import { decide } from './decide.ts';
 import type { ApprovalDecision, RunEvent, RunEventBody } from './events.ts';
 import { retryDelay, shouldRetry } from './retry.ts';
-import { evolve, type RunState, type StepState } from './state.ts';
+import { evolve, type RunState, runningAttempt, type StepState } from './state.ts';
 
 export type StepResult = { ok: true; output: JsonValue } | { ok: false; error: SerializedError };
 
@@ -42,8 +42,8 @@ export function recordStepResult(
   result: StepResult,
   now: number,
 ): RunEvent[] | undefined {
-  const step = state.steps.get(path);
-  if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
+  const step = runningAttempt(state, path, attempt);
+  if (!step) return undefined;
   const r = new Recorder(state, now);
   if (result.ok) {
     r.emit({ type: 'StepCompleted', path, attempt, output: result.output });
@@ -76,8 +76,8 @@ export function recordProgress(
   now: number,
   usage?: Usage,
 ): RunEvent[] | undefined {
-  const step = state.steps.get(path);
-  if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
+  const step = runningAttempt(state, path, attempt);
+  if (!step) return undefined;
   const r = new Recorder(state, now);
   r.emit({ type: 'StepProgress', path, attempt, key, value, ...(usage ? { usage } : {}) });
   return r.events;
@@ -197,8 +197,8 @@ export function suspendStep(
   request: ApprovalRequest,
   now: number,
 ): RunEvent[] | undefined {
-  const step = state.steps.get(path);
-  if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
+  const step = runningAttempt(state, path, attempt);
+  if (!step) return undefined;
   const r = new Recorder(state, now);
   r.emit({ type: 'StepSuspended', path, attempt, key, request });
   return r.events;

@@ -376,3 +376,10 @@ export function addUsage(total: Usage | undefined, more: Usage): Usage {
 function withCacheHits(a: number | undefined, b: number | undefined): { cacheHits?: number } {
   return a === undefined && b === undefined ? {} : { cacheHits: (a ?? 0) + (b ?? 0) };
 }
+
+/** The step at `path` if `attempt` is still the one scheduled (a worker's result for it may be recorded). */
+export function runningAttempt(state: RunState, path: string, attempt: number): StepState | undefined {
+  const step = state.steps.get(path);
+  if (step?.status !== 'scheduled' || step.attempt !== attempt || state.outcome) return undefined;
+  return step;
+}
