@@ -53,7 +53,10 @@ export function workflowJsonSchema(registry: KindRegistry): object {
   step = stepSchema;
 
   const sections = Object.fromEntries(
-    SECTION_KEYS.map((key) => [key, z.unknown().describe(SECTION_DESCRIPTIONS[key]).optional()]),
+    SECTION_KEYS.map((key) => [
+      key,
+      (registry.sectionSchema(key) ?? z.unknown()).describe(SECTION_DESCRIPTIONS[key]).optional(),
+    ]),
   );
   const documentSchema = z
     .strictObject({
