@@ -12,30 +12,35 @@ const TEMPLATE_MARK = /\$\{\{/;
 /** Schemas created as `kit.expression`, so the checker can tell expression fields from template fields. */
 const expressionSchemas = new WeakSet<object>();
 
+/** Parses a duration inside a zod transform, reporting a negative or unreadable value as an issue. */
+function durationIn(value: string | number, context: z.RefinementCtx, unreadable: string): number {
+  if (typeof value === 'number' && value < 0) {
+    context.addIssue({
+      code: 'custom',
+      message: `a duration must not be negative, got ${value}`,
+      input: value,
+    });
+    return z.NEVER;
+  }
+  try {
+    return parseDuration(value);
+  } catch {
+    context.addIssue({ code: 'custom', message: `"${value}" ${unreadable}`, input: value });
+    return z.NEVER;
+  }
+}
+
 export const durationSchema = z
   .union([z.string(), z.number()], {
     error: 'expected a duration such as "500ms", "30s", "5m", "2h" or a number of milliseconds',
   })
-  .transform((value, context) => {
-    if (typeof value === 'number' && value < 0) {
-      context.addIssue({
-        code: 'custom',
-        message: `a duration must not be negative, got ${value}`,
-        input: value,
-      });
-      return z.NEVER;
-    }
-    try {
-      return parseDuration(value);
-    } catch {
-      context.addIssue({
-        code: 'custom',
-        message: `"${value}" is not a duration; expected e.g. 500ms, 30s, 5m, 2h, 1d or a number of milliseconds`,
-        input: value,
-      });
-      return z.NEVER;
-    }
-  })
+  .transform((value, context) =>
+    durationIn(
+      value,
+      context,
+      'is not a duration; expected e.g. 500ms, 30s, 5m, 2h, 1d or a number of milliseconds',
+    ),
+  )
   .meta({
     description: 'A duration: "500ms", "30s", "5m", "2h", "1d", "1h30m", or a number of milliseconds.',
   });
@@ -45,27 +50,15 @@ const durationOrTemplateSchema = z
   .union([z.string(), z.number()], {
     error: 'expected a duration such as "30s" or "5m", a number of milliseconds, or a ${{ }} template',
   })
-  .transform((value, context): number | string => {
-    if (typeof value === 'string' && TEMPLATE_MARK.test(value)) return value;
-    if (typeof value === 'number' && value < 0) {
-      context.addIssue({
-        code: 'custom',
-        message: `a duration must not be negative, got ${value}`,
-        input: value,
-      });
-      return z.NEVER;
-    }
-    try {
-      return parseDuration(value);
-    } catch {
-      context.addIssue({
-        code: 'custom',
-        message: `"${value}" is neither a duration (e.g. 30s, 5m, 2h, or milliseconds) nor a \${{ }} template`,
-        input: value,
-      });
-      return z.NEVER;
-    }
-  })
+  .transform((value, context): number | string =>
+    typeof value === 'string' && TEMPLATE_MARK.test(value)
+      ? value
+      : durationIn(
+          value,
+          context,
+          'is neither a duration (e.g. 30s, 5m, 2h, or milliseconds) nor a ${{ }} template',
+        ),
+  )
   .meta({
     description:
       'A duration ("30s", "5m", milliseconds) or a ${{ }} template that evaluates to one at run time.',
