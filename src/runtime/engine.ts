@@ -6,6 +6,7 @@
 import pino, { type Logger } from 'pino';
 import { type AgentEngineOptions, AgentServices } from '../agents/services.ts';
 import type { ToolDefinition } from '../agents/tools/types.ts';
+import type { CompiledWorkflow } from '../core/compiled.ts';
 import { decide } from '../core/decide.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { RunRow, StepRow } from '../core/projection.ts';
@@ -181,24 +182,14 @@ export class Engine {
         ? await this.#resolve(workflow, options.version)
         : await this.register(workflow);
     const wf = await this.#runs.workflow(summary.hash);
-    const validInput = validateRunInputs(wf.definition, input);
-    const runId = options.runId ?? this.#ids();
-    const now = this.clock.now();
-    const timeout = wf.definition.timeout;
-    const created = await this.#runs.create(
-      runId,
+    const created = await this.#createRun(
+      options.runId ?? this.#ids(),
       wf,
+      validateRunInputs(wf.definition, input),
       {
-        type: 'RunStarted',
-        seq: 1,
-        at: now,
-        workflow: wf.ref,
-        input: validInput,
         idempotencyKey: options.idempotencyKey,
         tenant: options.tenant,
-        timeoutAt: timeout === undefined ? undefined : now + timeout,
       },
-      (state) => decide(wf, state, now),
     );
     return this.#handle(created.runId, created.created);
   }
@@ -420,6 +411,31 @@ export class Engine {
     await shutdownSandbox();
   }
 
+  /** Records a run's first event and the scheduler's first decisions in one commit. */
+  #createRun(
+    runId: string,
+    wf: CompiledWorkflow,
+    input: Record<string, JsonValue>,
+    origin: Pick<Extract<RunEvent, { type: 'RunStarted' }>, 'idempotencyKey' | 'tenant' | 'parent'>,
+  ): Promise<{ created: boolean; runId: string }> {
+    const now = this.clock.now();
+    const timeout = wf.definition.timeout;
+    return this.#runs.create(
+      runId,
+      wf,
+      {
+        type: 'RunStarted',
+        seq: 1,
+        at: now,
+        workflow: wf.ref,
+        input,
+        ...origin,
+        timeoutAt: timeout === undefined ? undefined : now + timeout,
+      },
+      (state) => decide(wf, state, now),
+    );
+  }
+
   async #startChild(parentRunId: string, path: string): Promise<void> {
     // Fresh, not cached: another process may have moved the parent on since.
     const { state } = await this.#runs.readFresh(parentRunId);
@@ -441,22 +457,10 @@ export class Engine {
       const summary = await this.#resolve(step.child.workflow, step.child.version);
       const wf = await this.#runs.workflow(summary.hash);
       const input = validateRunInputs(wf.definition, (step.child.input ?? {}) as Record<string, unknown>);
-      const now = this.clock.now();
-      await this.#runs.create(
-        childRunId,
-        wf,
-        {
-          type: 'RunStarted',
-          seq: 1,
-          at: now,
-          workflow: wf.ref,
-          input,
-          parent: { runId: parentRunId, path },
-          tenant: state.tenant,
-          timeoutAt: wf.definition.timeout === undefined ? undefined : now + wf.definition.timeout,
-        },
-        (childState) => decide(wf, childState, now),
-      );
+      await this.#createRun(childRunId, wf, input, {
+        parent: { runId: parentRunId, path },
+        tenant: state.tenant,
+      });
     } catch (error) {
       if (!(error instanceof BatonError)) throw error;
       await this.#runs.mutate(parentRunId, (wf, s, now) =>
