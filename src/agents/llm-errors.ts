@@ -1,10 +1,11 @@
 /**
  * Provider failures as Baton errors with stable codes, so the step's retry policy can act
- * on them: rate limits and outages are retryable (a rate limit carries the provider's
- * Retry-After as `retryAfterMs`), rejected requests are not. Messages name the model and
+ * on them: rate limits, outages and unreadable answers are retryable (a rate limit carries the
+ * provider's Retry-After as `retryAfterMs`), rejected requests are not. Messages name the model and
  * endpoint but never carry request bodies or headers, so no key or prompt leaks into history.
  */
-import { APICallError, LoadAPIKeyError } from '@ai-sdk/provider';
+import { APICallError, JSONParseError, LoadAPIKeyError, TypeValidationError } from '@ai-sdk/provider';
+import { NoOutputGeneratedError } from 'ai';
 import { BatonError, type JsonValue } from '../errors.ts';
 import { parseRetryAfter } from '../kinds/http-response.ts';
 
@@ -23,6 +24,14 @@ export function llmError(error: unknown, model: string): BatonError {
   if (error instanceof BatonError) return error;
   if (LoadAPIKeyError.isInstance(error)) return notConfigured(model, error.message);
   if (APICallError.isInstance(error)) return apiCallError(error, model);
+  if (JSONParseError.isInstance(error)) return badResponse(model, `not JSON: ${clip(error.text)}`);
+  if (TypeValidationError.isInstance(error)) {
+    return badResponse(model, `not the provider's API format: ${clip(JSON.stringify(error.value) ?? '')}`);
+  }
+  if (NoOutputGeneratedError.isInstance(error))
+    return badResponse(model, 'the stream ended without an answer');
+  const streamed = streamedError(error);
+  if (streamed) return streamedFailure(streamed, model);
   const message = error instanceof Error ? error.message : String(error);
   const name = error instanceof Error ? error.name : typeof error;
   if (/timeout|timed out/i.test(message) || name === 'TimeoutError') {
@@ -50,6 +59,8 @@ function apiCallError(error: APICallError, model: string): BatonError {
       { retryable: true, details },
     );
   }
+  const sdkError = sdkErrorIn(error.responseBody);
+  if (sdkError) return badResponse(model, sdkError, endpoint);
   details.status = status;
   const providerMessage = excerpt(error);
   if (providerMessage) details.body = providerMessage;
@@ -87,6 +98,69 @@ function apiCallError(error: APICallError, model: string): BatonError {
       details,
     },
   );
+}
+
+/**
+ * The provider's answer could not be read: a body that is not JSON or not the API's shape (a
+ * proxy's error page, a wrong endpoint) or a stream cut short. Usually a transient fault of
+ * something in between, so retryable; the message says what came back and what to check.
+ */
+function badResponse(model: string, why: string, endpoint?: string): BatonError {
+  return new BatonError(
+    'LLM_BAD_RESPONSE',
+    `Model ${model}: ${endpoint ?? 'the provider'} sent an answer Baton cannot read (${why}). ` +
+      "If this persists, check the provider's base URL and any proxy in between.",
+    { retryable: true, details: endpoint ? { model, endpoint } : { model } },
+  );
+}
+
+function clip(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/**
+ * The Anthropic client reports an unreadable first stream event as an APICallError whose
+ * "body" is the serialized SDK error (`{"name":"AI_JSONParseError",…}`) and whose status (500)
+ * the endpoint never sent: that is a bad response, not an outage.
+ */
+function sdkErrorIn(body: string | undefined): string | undefined {
+  if (!body?.startsWith('{"name":"AI_')) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { name: string; text?: unknown };
+    return typeof parsed.text === 'string' ? `not JSON: ${clip(parsed.text)}` : parsed.name;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An error the provider sent inside a 200 stream after it had begun (Anthropic's `error` event,
+ * OpenAI's `{ error }` chunk): the SDK passes on the provider's plain `{ type, message }` object.
+ */
+function streamedError(error: unknown): { type?: string; message: string } | undefined {
+  if (typeof error !== 'object' || error === null || error instanceof Error) return undefined;
+  const { type, message } = error as { type?: unknown; message?: unknown };
+  if (typeof message !== 'string') return undefined;
+  return { type: typeof type === 'string' ? type : undefined, message };
+}
+
+/** Error types that mean "ask again later", as their HTTP statuses (429, 5xx/529) do. */
+const STREAMED_OUTAGES: Record<string, string> = {
+  rate_limit_error: 'LLM_RATE_LIMITED',
+  overloaded_error: 'LLM_UNAVAILABLE',
+  api_error: 'LLM_UNAVAILABLE',
+  server_error: 'LLM_UNAVAILABLE',
+};
+
+function streamedFailure(error: { type?: string; message: string }, model: string): BatonError {
+  const code = (error.type && STREAMED_OUTAGES[error.type]) ?? 'LLM_ERROR';
+  const said = `${error.type ? `${error.type}: ` : ''}${error.message.slice(0, BODY_EXCERPT)}`;
+  const details: Record<string, JsonValue> = { model };
+  if (error.type) details.type = error.type;
+  return new BatonError(code, `Model ${model} failed while streaming its answer (${said})`, {
+    retryable: code !== 'LLM_ERROR',
+    details,
+  });
 }
 
 function retryAfter(headers: Record<string, string> | undefined): number | undefined {

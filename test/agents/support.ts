@@ -1,4 +1,7 @@
-/** Shared set-up for agent tests: an engine whose OpenAI provider points at a loopback LLM server. */
+/**
+ * Shared set-up for agent tests: an engine whose OpenAI and Anthropic providers point at a
+ * loopback LLM server. Only the OpenAI key is set; Anthropic tests add ANTHROPIC_API_KEY.
+ */
 import type { EngineEvent, EngineOptions } from '../../src/runtime/engine.ts';
 import { type TestEngine, testEngine } from '../helpers/engine.ts';
 import { type LlmServer, type ScriptedReply, startLlmServer } from '../helpers/llm-server.ts';
@@ -21,7 +24,12 @@ export async function agentHarness(
     ...engineOptions,
     agents: {
       ...engineOptions.agents,
-      env: { OPENAI_API_KEY: DUMMY_KEY, OPENAI_BASE_URL: server.baseURL, ...env },
+      env: {
+        OPENAI_API_KEY: DUMMY_KEY,
+        OPENAI_BASE_URL: server.baseURL,
+        ANTHROPIC_BASE_URL: server.baseURL,
+        ...env,
+      },
     },
   });
   return {

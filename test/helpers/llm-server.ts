@@ -1,12 +1,22 @@
 /**
- * A loopback OpenAI-compatible server for agent tests: a real `node:http` server on
- * 127.0.0.1 speaking the Chat Completions API (JSON and SSE streaming) that serves scripted
- * replies in order — text, tool calls, usage numbers, errors — and records every request it
- * got. Pointing the real `@ai-sdk/openai` client at it (OPENAI_BASE_URL = `baseURL`, any
- * key) exercises the provider path end to end without the network.
+ * A loopback LLM server for agent tests: a real `node:http` server on 127.0.0.1 speaking the
+ * OpenAI Chat Completions API (`POST /v1/chat/completions`) and the Anthropic Messages API
+ * (`POST /v1/messages`, anthropic-api.ts), each as JSON and as SSE streaming. It serves one
+ * script of replies in order, whichever API asks — text, tool calls, usage numbers, errors,
+ * malformed bodies — and records every request it got. Pointing the real AI SDK clients at it
+ * (OPENAI_BASE_URL or ANTHROPIC_BASE_URL = `baseURL`, any key) exercises the provider paths
+ * end to end without the network.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  anthropicErrorBody,
+  invalidMessagesRequest,
+  type MessagesRequest,
+  sendMessagesReply,
+} from './anthropic-api.ts';
+
+export type { ContentBlock, MessagesRequest } from './anthropic-api.ts';
 
 export interface ScriptedToolCall {
   id?: string;
@@ -14,22 +24,51 @@ export interface ScriptedToolCall {
   args: unknown;
 }
 
-export type ScriptedReply =
-  | {
-      text?: string;
-      toolCalls?: ScriptedToolCall[];
-      usage?: { prompt?: number; completion?: number; cached?: number };
-      /** Wait this long before answering (after the request is read). */
-      delayMs?: number;
-    }
-  | { status: number; message?: string; retryAfterSeconds?: number };
+/** A model's answer. */
+export interface ScriptedAnswer {
+  text?: string;
+  toolCalls?: ScriptedToolCall[];
+  /**
+   * Token counts as OpenAI reports them: `prompt` includes the `cached` (prompt-cache read)
+   * tokens. The Messages API reports them apart, as input_tokens and cache_read_input_tokens.
+   */
+  usage?: { prompt?: number; completion?: number; cached?: number };
+  /** Wait this long before answering (after the request is read). */
+  delayMs?: number;
+  /**
+   * Fail inside a 200 stream with this provider error (e.g. `{ type: "overloaded_error",
+   * message: "Overloaded" }`) after the first content has streamed; a JSON request gets it as
+   * a 529 (overloaded) or 500 instead.
+   */
+  streamError?: { type: string; message: string };
+}
 
-export interface RecordedRequest {
+/** An HTTP error in the API's own error format; `retryAfterSeconds` sets Retry-After. */
+export interface ScriptedError {
+  status: number;
+  message?: string;
+  retryAfterSeconds?: number;
+}
+
+/** A body sent as is (default status 200, JSON content type): for malformed responses. */
+export interface ScriptedRaw {
+  raw: string;
+  status?: number;
+  contentType?: string;
+}
+
+export type ScriptedReply = ScriptedAnswer | ScriptedError | ScriptedRaw;
+
+export interface RecordedRequest<Body = ChatRequest> {
   method: string;
   path: string;
   authorization?: string;
+  /** The `x-api-key` header, which the Messages API authenticates with. */
+  apiKey?: string;
+  /** The `anthropic-version` header. */
+  anthropicVersion?: string;
   idempotencyKey?: string;
-  body: ChatRequest;
+  body: Body;
 }
 
 export interface ChatRequest {
@@ -48,9 +87,12 @@ export interface ChatRequest {
 }
 
 export interface LlmServer {
-  /** Base URL for the OpenAI client, ending in /v1. */
+  /** Base URL for either client, ending in /v1. */
   baseURL: string;
+  /** Chat Completions requests (and requests to paths the server does not speak). */
   requests: RecordedRequest[];
+  /** Messages API requests. */
+  anthropicRequests: RecordedRequest<MessagesRequest>[];
   /** Adds replies to the end of the script. */
   push(...replies: ScriptedReply[]): void;
   /** Replies still unserved. */
@@ -60,12 +102,19 @@ export interface LlmServer {
   close(): Promise<void>;
 }
 
+export type Api = 'chat-completions' | 'messages';
+
 export async function startLlmServer(
   script: ScriptedReply[] = [],
-  options: { respond?: (request: ChatRequest, index: number) => ScriptedReply | undefined } = {},
+  options: {
+    /** Answers a request instead of the script (which is used when this returns undefined). */
+    respond?: (request: ChatRequest | MessagesRequest, index: number, api: Api) => ScriptedReply | undefined;
+  } = {},
 ): Promise<LlmServer> {
   const queue = [...script];
   const requests: RecordedRequest[] = [];
+  const anthropicRequests: RecordedRequest<MessagesRequest>[] = [];
+  let received = 0;
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -76,33 +125,56 @@ export async function startLlmServer(
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as ChatRequest;
-    const index = requests.length;
-    requests.push({
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const index = received++;
+    const recorded = {
       method: req.method ?? '',
       path: req.url ?? '',
       authorization: req.headers.authorization,
+      apiKey: req.headers['x-api-key'] as string | undefined,
+      anthropicVersion: req.headers['anthropic-version'] as string | undefined,
       idempotencyKey: req.headers['idempotency-key'] as string | undefined,
       body,
-    });
-    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
-      return sendError(res, {
+    };
+    const api: Api | undefined =
+      req.method !== 'POST'
+        ? undefined
+        : req.url?.endsWith('/chat/completions')
+          ? 'chat-completions'
+          : req.url?.endsWith('/messages')
+            ? 'messages'
+            : undefined;
+    if (api === 'messages') anthropicRequests.push(recorded);
+    else requests.push(recorded);
+    if (!api) {
+      return sendError(res, 'chat-completions', {
         status: 404,
-        message: `llm-server speaks only POST /v1/chat/completions, got ${req.method} ${req.url}`,
+        message: `llm-server speaks only POST /v1/chat/completions and POST /v1/messages, got ${req.method} ${req.url}`,
       });
     }
-    const reply = options.respond?.(body, index) ?? queue.shift();
+    const invalid = api === 'messages' ? invalidMessagesRequest(body) : undefined;
+    if (invalid) return sendError(res, api, { status: 400, message: invalid });
+    const reply = options.respond?.(body, index, api) ?? queue.shift();
     if (!reply) {
-      return sendError(res, {
+      return sendError(res, api, {
         status: 400,
         message: `llm-server: no scripted reply left for request #${index + 1}`,
       });
     }
-    if ('status' in reply) return sendError(res, reply);
+    if ('raw' in reply) {
+      res.writeHead(reply.status ?? 200, { 'content-type': reply.contentType ?? 'application/json' });
+      res.end(reply.raw);
+      return;
+    }
+    if ('status' in reply) return sendError(res, api, reply);
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
+    if (api === 'messages') return sendMessagesReply(res, reply, body, index);
     const completion = completionOf(reply, body.model, index);
     if (body.stream) sendStream(res, completion, reply);
-    else {
+    else if (reply.streamError) {
+      const status = reply.streamError.type === 'overloaded_error' ? 503 : 500;
+      sendError(res, api, { status, message: reply.streamError.message });
+    } else {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(completion.json));
     }
@@ -113,6 +185,7 @@ export async function startLlmServer(
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     requests,
+    anthropicRequests,
     push: (...replies) => queue.push(...replies),
     pending: () => queue.length,
     clear: () => {
@@ -126,21 +199,17 @@ export async function startLlmServer(
   };
 }
 
-function sendError(
-  res: ServerResponse,
-  reply: { status: number; message?: string; retryAfterSeconds?: number },
-): void {
+function sendError(res: ServerResponse, api: Api, reply: ScriptedError): void {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (reply.retryAfterSeconds !== undefined) headers['retry-after'] = String(reply.retryAfterSeconds);
   res.writeHead(reply.status, headers);
+  const message = reply.message ?? `scripted ${reply.status}`;
   res.end(
-    JSON.stringify({
-      error: {
-        message: reply.message ?? `scripted ${reply.status}`,
-        type: 'scripted_error',
-        code: String(reply.status),
-      },
-    }),
+    JSON.stringify(
+      api === 'messages'
+        ? anthropicErrorBody(reply.status, message)
+        : { error: { message, type: 'scripted_error', code: String(reply.status) } },
+    ),
   );
 }
 
@@ -151,11 +220,7 @@ interface Completion {
   usage: Record<string, unknown>;
 }
 
-function completionOf(
-  reply: Exclude<ScriptedReply, { status: number }>,
-  model: string,
-  index: number,
-): Completion {
+function completionOf(reply: ScriptedAnswer, model: string, index: number): Completion {
   const id = `chatcmpl-${index + 1}`;
   const toolCalls = (reply.toolCalls ?? []).map((call, i) => ({
     id: call.id ?? `call_${index + 1}_${i + 1}`,
@@ -191,11 +256,7 @@ function completionOf(
 }
 
 /** Server-sent events as OpenAI streams them: text in word deltas, tool calls, finish, then usage. */
-function sendStream(
-  res: ServerResponse,
-  completion: Completion,
-  reply: Exclude<ScriptedReply, { status: number }>,
-): void {
+function sendStream(res: ServerResponse, completion: Completion, reply: ScriptedAnswer): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const base = {
     id: completion.id,
@@ -210,6 +271,11 @@ function sendStream(
   });
   send(choice({ role: 'assistant', content: '' }));
   for (const piece of reply.text?.match(/\S+\s*|\s+/g) ?? []) send(choice({ content: piece }));
+  if (reply.streamError) {
+    send({ error: { ...reply.streamError, code: null, param: null } });
+    res.end();
+    return;
+  }
   completion.toolCalls.forEach((call, index) => {
     send(choice({ tool_calls: [{ index, ...call }] }));
   });
