@@ -1,32 +1,32 @@
 /**
- * MCP servers as tool providers, through the official SDK client: a stdio command or a
- * streamable HTTP URL. Connections are opened on first use, shared by every agent step of
- * the process, and closed when the engine closes. A server's tools are offered to the model
- * as `<server>_<tool>`; a failed connection is dropped so the next step tries again.
+ * MCP servers as tool providers (connections opened by mcp-connect.ts). Connections are opened
+ * on first use, shared by every agent step of the process, and closed when the engine closes.
+ * A server's tools are offered to the model as `<server>_<tool>`. A connection that fails to
+ * open, closes, or whose transport fails is dropped so the next use opens a new one; a call the
+ * server refused because it lost the session (restart, expiry) is sent again in a new session.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { BatonError, type JsonValue } from '../../errors.ts';
 import type { McpServerConfig, McpServerSpec } from '../role.ts';
 import { schemaErrors } from '../structured-output.ts';
+import { classifyMcpFailure, type McpConnection, type McpTool, mcpReason, openMcp } from './mcp-connect.ts';
 import type { AgentTool } from './types.ts';
 
 /** MCP requests may take as long as the step allows; the step's signal cancels them. */
 const CALL_TIMEOUT_MS = 30 * 60_000;
-const CONNECT_TIMEOUT_MS = 30_000;
 
-interface McpTool {
-  name: string;
-  description?: string;
-  inputSchema: Record<string, unknown>;
-}
+type CallParams = Parameters<Client['callTool']>[0];
+type CallResult = Awaited<ReturnType<Client['callTool']>>;
 
-interface Connection {
-  client: Client;
-  tools: McpTool[];
+/** A connection and the calls using it: a dropped one is closed once they are done. */
+interface Slot {
+  connection: McpConnection;
+  calls: number;
+  dropped: boolean;
 }
 
 export class McpManager {
-  readonly #connections = new Map<string, Promise<Connection>>();
+  readonly #connections = new Map<string, Promise<Slot>>();
   readonly #servers: Readonly<Record<string, McpServerSpec>>;
 
   /** `servers`: MCP servers given to the engine, which roles may name instead of declaring them. */
@@ -41,7 +41,7 @@ export class McpManager {
     const tools: AgentTool[] = [];
     for (const entry of servers) {
       const spec = typeof entry === 'string' ? this.#named(entry) : entry;
-      const connection = await this.#connect(spec, signal);
+      const { connection } = await this.#connect(spec, signal);
       const allowed = spec.tools ? new Set(spec.tools) : undefined;
       for (const tool of connection.tools) {
         if (allowed && !allowed.has(tool.name)) continue;
@@ -54,7 +54,7 @@ export class McpManager {
   async close(): Promise<void> {
     const connections = [...this.#connections.values()];
     this.#connections.clear();
-    await Promise.allSettled(connections.map(async (pending) => (await pending).client.close()));
+    await Promise.allSettled(connections.map(async (pending) => (await pending).connection.close()));
   }
 
   #named(name: string): McpServerSpec {
@@ -70,15 +70,48 @@ export class McpManager {
     return spec;
   }
 
-  #connect(spec: McpServerSpec, signal: AbortSignal): Promise<Connection> {
+  #connect(spec: McpServerSpec, signal: AbortSignal): Promise<Slot> {
     const key = JSON.stringify(spec);
-    let pending = this.#connections.get(key);
-    if (!pending) {
-      pending = open(spec, signal);
-      this.#connections.set(key, pending);
-      pending.catch(() => this.#connections.delete(key));
-    }
+    const existing = this.#connections.get(key);
+    if (existing) return existing;
+    const pending = openMcp(spec, signal).then((connection) => ({ connection, calls: 0, dropped: false }));
+    this.#connections.set(key, pending);
+    pending.then(
+      ({ connection }) => {
+        // A stdio server that exited, or a client closed after a failure: the next use reconnects.
+        connection.client.onclose = () => this.#forget(key, pending);
+      },
+      () => this.#forget(key, pending),
+    );
     return pending;
+  }
+
+  /** Forgets a connection, unless a newer one already took its place. */
+  #forget(key: string, pending: Promise<Slot>): void {
+    if (this.#connections.get(key) === pending) this.#connections.delete(key);
+  }
+
+  async #call(spec: McpServerSpec, params: CallParams, signal: AbortSignal): Promise<CallResult> {
+    for (let attempt = 1; ; attempt++) {
+      const pending = this.#connect(spec, signal);
+      const slot = await pending;
+      slot.calls++;
+      try {
+        return await slot.connection.client.callTool(params, undefined, { signal, timeout: CALL_TIMEOUT_MS });
+      } catch (error) {
+        if (signal.aborted) throw error;
+        const failure = await classifyMcpFailure(error);
+        if (failure === 'answered') throw error;
+        this.#forget(JSON.stringify(spec), pending);
+        slot.dropped = true;
+        if (failure === 'session-lost' && attempt === 1) continue;
+        throw error;
+      } finally {
+        slot.calls--;
+        // Not before: closing would fail the other calls still in flight on it.
+        if (slot.dropped && slot.calls === 0) void slot.connection.client.close().catch(() => undefined);
+      }
+    }
   }
 
   #agentTool(spec: McpServerSpec, tool: McpTool): AgentTool {
@@ -93,18 +126,19 @@ export class McpManager {
           : { ok: false, errors };
       },
       execute: async (args, ctx) => {
-        const { client } = await this.#connect(spec, ctx.signal);
-        let result: Awaited<ReturnType<Client['callTool']>>;
+        let result: CallResult;
         try {
-          result = await client.callTool(
+          result = await this.#call(
+            spec,
             { name: tool.name, arguments: args, _meta: { idempotencyKey: ctx.idempotencyKey } },
-            undefined,
-            { signal: ctx.signal, timeout: CALL_TIMEOUT_MS },
+            ctx.signal,
           );
         } catch (error) {
+          // A failed reconnection already names the server.
+          if (error instanceof BatonError) throw error;
           throw new BatonError(
             'MCP_CALL_FAILED',
-            `MCP server "${spec.name}" failed on tool ${tool.name}: ${(error as Error).message}`,
+            `MCP server "${spec.name}" failed on tool ${tool.name}: ${mcpReason(error)}`,
             { retryable: true },
           );
         }
@@ -118,49 +152,5 @@ export class McpManager {
         return value;
       },
     };
-  }
-}
-
-async function open(spec: McpServerSpec, signal: AbortSignal): Promise<Connection> {
-  // The SDK loads only when a workflow uses MCP: most processes never pay for it.
-  const [{ Client }, { getDefaultEnvironment, StdioClientTransport }, { StreamableHTTPClientTransport }] =
-    await Promise.all([
-      import('@modelcontextprotocol/sdk/client/index.js'),
-      import('@modelcontextprotocol/sdk/client/stdio.js'),
-      import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
-    ]);
-  const client = new Client({ name: 'baton', version: '0.1.0' });
-  const where = 'command' in spec ? `command "${spec.command}"` : `URL ${spec.url}`;
-  try {
-    const transport =
-      'command' in spec
-        ? new StdioClientTransport({
-            command: spec.command,
-            args: spec.args,
-            // Only the SDK's safe defaults (PATH, HOME…) and what the spec names: API keys stay in Baton.
-            env: spec.env ? { ...getDefaultEnvironment(), ...spec.env } : undefined,
-            cwd: spec.cwd,
-            stderr: 'inherit',
-          })
-        : new StreamableHTTPClientTransport(new URL(spec.url), {
-            requestInit: spec.headers ? { headers: spec.headers } : undefined,
-          });
-    await client.connect(transport, { signal, timeout: CONNECT_TIMEOUT_MS });
-    const listed = await client.listTools(undefined, { signal, timeout: CONNECT_TIMEOUT_MS });
-    return {
-      client,
-      tools: listed.tools.map((tool) => ({
-        name: tool.name,
-        description: tool.description,
-        inputSchema: tool.inputSchema as Record<string, unknown>,
-      })),
-    };
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    throw new BatonError(
-      'MCP_UNAVAILABLE',
-      `cannot connect to MCP server "${spec.name}" (${where}): ${(error as Error).message}`,
-      { retryable: true, details: { server: spec.name } },
-    );
   }
 }
