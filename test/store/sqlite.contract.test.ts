@@ -1,5 +1,6 @@
 /**
- * The Store contract against the SQLite store: a file in a temp directory, and ':memory:'.
+ * The Store contract against the SQLite store: a file in a temp directory (writes on the
+ * store's connection, and on a writer thread), and ':memory:'.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,28 +10,30 @@ import { type ContractOptions, runStoreContract } from './contract.ts';
 
 const SQLITE_GAPS: ContractOptions = {};
 
-runStoreContract(
-  'sqlite file',
-  async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'baton-store-'));
-    const path = join(dir, 'baton.db');
-    const store = new SqliteStore({ path });
-    await store.init();
-    return {
-      store,
-      connect: async () => {
-        const other = new SqliteStore({ path });
-        await other.init();
-        return other;
-      },
-      cleanup: async () => {
-        await store.close();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  },
-  SQLITE_GAPS,
-);
+for (const writerThread of ['never', 'always'] as const) {
+  runStoreContract(
+    `sqlite file (writer thread: ${writerThread})`,
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'baton-store-'));
+      const path = join(dir, 'baton.db');
+      const store = new SqliteStore({ path, writerThread });
+      await store.init();
+      return {
+        store,
+        connect: async () => {
+          const other = new SqliteStore({ path, writerThread });
+          await other.init();
+          return other;
+        },
+        cleanup: async () => {
+          await store.close();
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+    SQLITE_GAPS,
+  );
+}
 
 runStoreContract(
   'sqlite :memory:',

@@ -8,9 +8,9 @@
  * SQL error escapes, and the caller rolls the whole transaction back.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import type { StepRow } from '../../core/projection.ts';
 import { BatonError } from '../../errors.ts';
-import type { ClaimedTask, CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
+import type { ClaimedTask, CommitResult, Lease } from '../types.ts';
+import type { EncodedRequest, EncodedWrite, SqlValue } from './encode.ts';
 import { TaskWriter } from './task-writer.ts';
 
 type Row = Record<string, unknown>;
@@ -59,7 +59,7 @@ export class CommitWriter {
   }
 
   /** Applies one request; `now` is the store clock's time, used for claim-on-insert leases. */
-  apply(request: CommitRequest, now: number): CommitResult {
+  apply(request: EncodedRequest, now: number): CommitResult {
     const { writes, complete, verify } = request;
     const lease = complete ?? verify;
     if (writes.length === 0) {
@@ -87,7 +87,7 @@ export class CommitWriter {
       }
       if (i === 0 && complete && !this.#completeTask(complete)) throw internal('a checked lease vanished');
       this.#writeEvents(writes[i]);
-      this.#writeSteps(writes[i].runId, writes[i].steps.upsert, writes[i].steps.remove);
+      this.#writeSteps(writes[i]);
       this.#tasks.write(writes[i], request.claim, now, claimed);
     }
     return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
@@ -105,14 +105,14 @@ export class CommitWriter {
     return Number(complete.run(lease.taskId, lease.owner, lease.token).changes) > 0;
   }
 
-  #checkAll(writes: readonly RunWrite[]): CommitFailure | undefined {
+  #checkAll(writes: readonly EncodedWrite[]): CommitFailure | undefined {
     const seqs = new Map<string, number>();
     const keys = new Set<string>();
     for (const write of writes) {
       const run = write.run;
       if (write.expectedSeq === 0) {
         const key = run.idempotencyKey;
-        if (key !== undefined) {
+        if (key !== null) {
           const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(key) as
             | Row
             | undefined;
@@ -138,33 +138,24 @@ export class CommitWriter {
    * Inserts or updates the run row; returns the failure when this write must not happen.
    * With `lease`, the update also requires the lease to be held, and reports which check failed.
    */
-  #writeRun(write: RunWrite, lease?: Lease): CommitFailure | undefined {
+  #writeRun(write: EncodedWrite, lease?: Lease): CommitFailure | undefined {
     const run = write.run;
     if (write.expectedSeq !== 0) {
-      const params = [
-        run.status,
-        json(run.output),
-        json(run.error),
-        run.seq,
-        run.updatedAt,
-        run.finishedAt ?? null,
-        json(run.usage),
-      ];
       const changed = lease
         ? this.#sql(UPDATE_LEASED_RUN).run(
-            ...params,
+            ...run.update,
             run.id,
             write.expectedSeq,
             lease.taskId,
             lease.owner,
             lease.token,
           ).changes
-        : this.#sql(UPDATE_RUN).run(...params, run.id, write.expectedSeq).changes;
+        : this.#sql(UPDATE_RUN).run(...run.update, run.id, write.expectedSeq).changes;
       if (Number(changed) > 0) return undefined;
       if (lease && !this.#leaseHeld(lease)) return { ok: false, reason: 'stale-lease', taskId: lease.taskId };
       return { ok: false, reason: 'conflict', runId: run.id };
     }
-    if (run.idempotencyKey !== undefined) {
+    if (run.idempotencyKey !== null) {
       const existing = this.#sql('SELECT id FROM runs WHERE idempotency_key = ?').get(run.idempotencyKey) as
         | Row
         | undefined;
@@ -172,82 +163,42 @@ export class CommitWriter {
     }
     if (this.#sql('SELECT 1 AS x FROM runs WHERE id = ?').get(run.id))
       return { ok: false, reason: 'conflict', runId: run.id };
-    this.#sql(INSERT_RUN).run(
-      run.id,
-      run.workflowName,
-      run.workflowVersion,
-      run.workflowHash,
-      run.status,
-      JSON.stringify(run.input),
-      json(run.output),
-      json(run.error),
-      run.parentRunId ?? null,
-      run.idempotencyKey ?? null,
-      run.tenant ?? null,
-      run.seq,
-      run.createdAt,
-      run.updatedAt,
-      run.finishedAt ?? null,
-      json(run.usage),
-    );
+    if (!run.insert) throw internal(`run ${run.id} is created without its columns`);
+    this.#sql(INSERT_RUN).run(run.id, ...run.insert);
     return undefined;
   }
 
-  #writeEvents(write: RunWrite): void {
-    const { events, runId } = write;
-    for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
-      const count = Math.min(ROWS_PER_STATEMENT, events.length - start);
-      const params: (string | number)[] = [];
-      for (let i = start; i < start + count; i++) {
-        const event = events[i];
-        params.push(runId, event.seq, event.type, event.at, JSON.stringify(event));
-      }
-      this.#sql(`INSERT INTO events (run_id, seq, type, at, body) VALUES ${rows(EVENT_ROW, count)}`).run(
-        ...params,
-      );
+  #writeEvents(write: EncodedWrite): void {
+    this.#insertRows(
+      write.events,
+      (count) => `INSERT INTO events (run_id, seq, type, at, body) VALUES ${rows(EVENT_ROW, count)}`,
+    );
+  }
+
+  #writeSteps(write: EncodedWrite): void {
+    this.#insertRows(
+      write.steps,
+      (count) => `INSERT INTO steps ${STEP_COLUMNS} VALUES ${rows(STEP_ROW, count)} ${STEP_UPSERT}`,
+    );
+    if (write.removeSteps.length > 0) {
+      const del = this.#sql('DELETE FROM steps WHERE run_id = ? AND path = ?');
+      for (const path of write.removeSteps) del.run(write.runId, path);
     }
   }
 
-  #writeSteps(runId: string, upsert: readonly StepRow[], remove: readonly string[]): void {
-    for (let start = 0; start < upsert.length; start += ROWS_PER_STATEMENT) {
-      const count = Math.min(ROWS_PER_STATEMENT, upsert.length - start);
-      const params: (string | number | null)[] = [];
-      for (let i = start; i < start + count; i++) {
-        const step = upsert[i];
-        params.push(
-          runId,
-          step.path,
-          step.stepId,
-          step.status,
-          step.attempt,
-          json(step.input),
-          json(step.output),
-          json(step.error),
-          json(step.detail),
-          step.waitingFor ?? null,
-          step.startedAt,
-          step.updatedAt,
-          step.finishedAt ?? null,
-          json(step.usage),
-        );
-      }
-      this.#sql(`INSERT INTO steps ${STEP_COLUMNS} VALUES ${rows(STEP_ROW, count)} ${STEP_UPSERT}`).run(
-        ...params,
-      );
-    }
-    if (remove.length > 0) {
-      const del = this.#sql('DELETE FROM steps WHERE run_id = ? AND path = ?');
-      for (const path of remove) del.run(runId, path);
+  /** Multi-row statements of up to ROWS_PER_STATEMENT rows each. */
+  #insertRows(all: readonly SqlValue[][], text: (count: number) => string): void {
+    for (let start = 0; start < all.length; start += ROWS_PER_STATEMENT) {
+      const count = Math.min(ROWS_PER_STATEMENT, all.length - start);
+      const params: SqlValue[] = [];
+      for (let i = start; i < start + count; i++) params.push(...all[i]);
+      this.#sql(text(count)).run(...params);
     }
   }
 }
 
 function rows(row: string, count: number): string {
   return `${row}, `.repeat(count - 1) + row;
-}
-
-function json(value: unknown): string | null {
-  return value === undefined ? null : JSON.stringify(value);
 }
 
 function internal(message: string): BatonError {

@@ -6,7 +6,8 @@
  */
 import type { StatementSync } from 'node:sqlite';
 import { queueLimitKey, workflowLimitKey } from '../limits.ts';
-import type { ClaimOptions, CommitRequest } from '../types.ts';
+import type { ClaimOptions } from '../types.ts';
+import type { EncodedRequest } from './encode.ts';
 
 type Row = Record<string, unknown>;
 type Prepare = (text: string) => StatementSync;
@@ -63,17 +64,18 @@ export function claimLimited(
 
 /**
  * Claim-on-insert would lease new tasks without counting: a commit whose run is limited, or
- * that inserts a step task of a limited queue, leaves its tasks to ordinary claims.
+ * that inserts a step task of a limited queue, leaves its tasks to ordinary claims. `limits`
+ * is read once per transaction (readLimits).
  */
-export function withoutLimitedClaim(sql: Prepare, request: CommitRequest): CommitRequest {
-  if (!request.claim) return request;
-  const limits = sql('SELECT key FROM concurrency_limits').all() as Row[];
-  if (limits.length === 0) return request;
-  const keys = new Set(limits.map((row) => String(row.key)));
+export function withoutLimitedClaim(
+  limits: ReadonlyMap<string, number>,
+  request: EncodedRequest,
+): EncodedRequest {
+  if (!request.claim || limits.size === 0) return request;
   const touches = request.writes.some(
     (write) =>
-      (keys.has(workflowLimitKey(write.run.workflowName)) && write.tasks.insert.length > 0) ||
-      write.tasks.insert.some((task) => task.kind === 'step' && keys.has(queueLimitKey(task.queue))),
+      (limits.has(workflowLimitKey(write.run.workflowName)) && write.tasks.insert.length > 0) ||
+      write.tasks.insert.some((task) => task.kind === 'step' && limits.has(queueLimitKey(task.queue))),
   );
   return touches ? { ...request, claim: undefined } : request;
 }

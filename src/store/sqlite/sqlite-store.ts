@@ -1,14 +1,16 @@
 /**
- * The embedded store: one SQLite file in WAL mode through `node:sqlite`. Statements are
- * synchronous, so a commit is one uninterrupted BEGIN IMMEDIATE … COMMIT; several
- * processes may share the file (busy_timeout serialises writers).
+ * The embedded store: one SQLite file in WAL mode through `node:sqlite`. Reads run on this
+ * thread's connection; writes go through WritePath (write-path.ts), which groups commits
+ * and, under heavy load, hands them to a writer thread. A commit is one uninterrupted
+ * BEGIN IMMEDIATE … COMMIT; several processes may share the file (busy_timeout serialises
+ * writers).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
-import { BatonError, type JsonValue } from '../../errors.ts';
+import type { JsonValue } from '../../errors.ts';
 import { type Clock, systemClock } from '../../util/clock.ts';
 import { checkConcurrencyLimit } from '../limits.ts';
 import { eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
@@ -28,27 +30,26 @@ import type {
   UsageGroup,
   UsageQuery,
 } from '../types.ts';
-import { CommitWriter } from './commit-writer.ts';
-import { claimLimited, readLimits, UNLIMITED_ONLY, withoutLimitedClaim } from './limits.ts';
-import { SQLITE_MIGRATIONS } from './migrations.ts';
-import { getCached, pruneCached, putCached, sqliteUsageSummary } from './usage-cache.ts';
+import { getCached, sqliteUsageSummary } from './usage-cache.ts';
+import { WritePath } from './write-path.ts';
+import { CONNECTION_PRAGMAS, SqliteWriter } from './writer.ts';
 
 type Row = Record<string, unknown>;
 
 const DEFINITION_CACHE_LIMIT = 256;
-
-/** A commit waiting for the next batch transaction. */
-interface PendingCommit {
-  request: CommitRequest;
-  resolve(result: CommitResult): void;
-  reject(error: unknown): void;
-}
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
   path: string;
   clock?: Clock;
   busyTimeoutMs?: number;
+  /**
+   * When writes move to a writer thread (file databases only; see write-path.ts): 'auto'
+   * (the default) under heavy load, 'always' from the start, 'never'.
+   */
+  writerThread?: 'auto' | 'always' | 'never';
+  /** How long an idle writer thread lives (ms) in 'auto' mode. */
+  writerThreadIdleMs?: number;
 }
 
 export class SqliteStore implements Store {
@@ -57,22 +58,26 @@ export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
   readonly #clock: Clock;
   readonly #statements = new Map<string, StatementSync>();
-  readonly #writer: CommitWriter;
+  readonly #writer: WritePath;
   readonly #definitions = new Map<string, StoredDefinition>();
-  #pending: PendingCommit[] = [];
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
     this.#clock = options.clock ?? systemClock;
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.#db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 10_000 });
-    // A checkpoint (copy the WAL into the database, two fsyncs) every 10,000 pages instead of
-    // SQLite's 1,000: pages rewritten by consecutive commits are copied once, and the
-    // fsync pauses come ten times less often. The WAL file grows to about 40 MB.
-    this.#db.exec(
-      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; PRAGMA wal_autocheckpoint = 10000;',
-    );
-    this.#writer = new CommitWriter(this.#db);
+    const inMemory = options.path === ':memory:';
+    if (!inMemory) mkdirSync(dirname(options.path), { recursive: true });
+    const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    this.#db = new DatabaseSync(options.path, { timeout: busyTimeoutMs });
+    this.#db.exec(CONNECTION_PRAGMAS);
+    const mode = options.writerThread ?? 'auto';
+    this.#writer = new WritePath({
+      db: this.#db,
+      clock: this.#clock,
+      threadPath: inMemory || mode === 'never' ? undefined : options.path,
+      thread: mode === 'always' ? 'always' : 'auto',
+      threadIdleMs: options.writerThreadIdleMs,
+      busyTimeoutMs,
+    });
   }
 
   #sql(text: string): StatementSync {
@@ -84,41 +89,20 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  #transaction<T>(work: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.#db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.#db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
+  /** Migrates on this thread's connection: the schema must be there before the first read. */
   async init(): Promise<void> {
-    this.#transaction(() => {
-      this.#db.exec(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
-      );
-      const applied = new Set(
-        (this.#db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((row) =>
-          Number(row.version),
-        ),
-      );
-      for (const migration of SQLITE_MIGRATIONS) {
-        if (applied.has(migration.version)) continue;
-        this.#db.exec(migration.sql);
-        this.#db
-          .prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)')
-          .run(migration.version, this.#clock.now());
-      }
-    });
+    new SqliteWriter(this.#db).migrate(this.#clock.now());
   }
 
+  /** Commits what was already requested, then closes both connections. */
   async close(): Promise<void> {
-    this.#flush();
+    await this.#writer.close();
     if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** Whether writes currently go to a writer thread (see write-path.ts). */
+  get writesOnThread(): boolean {
+    return this.#writer.onThread;
   }
 
   async now(): Promise<number> {
@@ -126,23 +110,7 @@ export class SqliteStore implements Store {
   }
 
   async saveDefinition(definition: StoredDefinition): Promise<void> {
-    this.#transaction(() => {
-      const next = Number(
-        (this.#sql('SELECT COALESCE(MAX(ordinal), 0) + 1 AS next FROM definitions').get() as Row).next,
-      );
-      this.#sql(
-        `INSERT INTO definitions (hash, name, version, definition, source, created_at, ordinal) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (hash) DO UPDATE SET ordinal = excluded.ordinal`,
-      ).run(
-        definition.hash,
-        definition.name,
-        definition.version,
-        JSON.stringify(definition.definition),
-        definition.source ?? null,
-        definition.createdAt,
-        next,
-      );
-    });
+    await this.#writer.call('saveDefinition', definition);
   }
 
   async getDefinition(hash: string): Promise<StoredDefinition | undefined> {
@@ -188,56 +156,10 @@ export class SqliteStore implements Store {
     }));
   }
 
-  /**
-   * Group commit: requests made in the same turn of the event loop are applied in one
-   * transaction (one WAL append instead of one per request) and each promise resolves
-   * after COMMIT. Every request stays all-or-nothing on its own (see CommitWriter): a
-   * stale lease or a conflict in one leaves the others' writes in place.
-   */
-  commit(original: CommitRequest): Promise<CommitResult> {
-    const request = this.#db.isOpen ? withoutLimitedClaim((text) => this.#sql(text), original) : original;
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ request, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(this.#flush);
-    });
+  /** Group commit, possibly on a writer thread: see write-path.ts. */
+  commit(request: CommitRequest): Promise<CommitResult> {
+    return this.#writer.commit(request);
   }
-
-  readonly #flush = (): void => {
-    const batch = this.#pending;
-    if (batch.length === 0) return;
-    this.#pending = [];
-    if (!this.#db.isOpen) {
-      for (const item of batch)
-        item.reject(new BatonError('STORE_CLOSED', `the SQLite store ${this.path} is closed`));
-      return;
-    }
-    const now = this.#clock.now();
-    const run = (items: readonly PendingCommit[]) =>
-      this.#transaction(() => {
-        this.#writer.startBatch();
-        return items.map((item) => this.#writer.apply(item.request, now));
-      });
-    let results: CommitResult[];
-    try {
-      results = run(batch);
-    } catch (error) {
-      if (batch.length === 1) {
-        batch[0].reject(error);
-        return;
-      }
-      // Something unexpected failed and took the whole batch with it: retry each request
-      // alone so that one bad request cannot lose the others' writes.
-      for (const item of batch) {
-        try {
-          item.resolve(run([item])[0]);
-        } catch (single) {
-          item.reject(single);
-        }
-      }
-      return;
-    }
-    for (let i = 0; i < batch.length; i++) batch[i].resolve(results[i]);
-  };
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
     return (
@@ -310,62 +232,16 @@ export class SqliteStore implements Store {
     return approvals;
   }
 
-  async claimTasks(options: ClaimOptions): Promise<ClaimedTask[]> {
-    const now = this.#clock.now();
-    return this.#transaction(() => this.#claim(options, now));
+  claimTasks(options: ClaimOptions): Promise<ClaimedTask[]> {
+    return this.#writer.call('claim', options, this.#clock.now());
   }
 
-  #claim(options: ClaimOptions, now: number): ClaimedTask[] {
-    const filters: string[] = [];
-    const params: (string | number)[] = [options.owner, now + options.leaseMs, now, now];
-    if (options.queues?.length) {
-      filters.push(`AND queue IN (${options.queues.map(() => '?').join(', ')})`);
-      params.push(...options.queues);
-    }
-    if (options.kinds?.length) {
-      filters.push(`AND kind IN (${options.kinds.map(() => '?').join(', ')})`);
-      params.push(...options.kinds);
-    }
-    const claim = (unlimitedOnly: boolean, limit: number) =>
-      this.#sql(`UPDATE tasks SET lease_owner = ?, lease_token = lease_token + 1, lease_expires_at = ?
-      WHERE id IN (SELECT id FROM tasks WHERE held = 0 AND run_at <= ? AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
-        ${filters.join(' ')} ${unlimitedOnly ? UNLIMITED_ONLY : ''} ORDER BY priority DESC, run_at LIMIT ?)
-      RETURNING *`).all(...params, limit) as Row[];
-    const rows = (() => {
-      const limits = readLimits((text) => this.#sql(text));
-      if (limits.size === 0) return claim(false, options.limit);
-      const limited = claimLimited((text) => this.#sql(text), options, now, limits);
-      return limited.length < options.limit
-        ? [...limited, ...claim(true, options.limit - limited.length)]
-        : limited;
-    })();
-    return rows.map((row) => ({
-      ...taskFromRow(row),
-      owner: options.owner,
-      token: Number(row.lease_token),
-      leaseExpiresAt: Number(row.lease_expires_at),
-    }));
+  renewLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
+    return this.#writer.call('renew', leases, this.#clock.now() + leaseMs);
   }
 
-  async renewLeases(leases: readonly Lease[], leaseMs: number): Promise<string[]> {
-    const lost: string[] = [];
-    const expires = this.#clock.now() + leaseMs;
-    this.#transaction(() => {
-      const statement = this.#sql(
-        'UPDATE tasks SET lease_expires_at = ? WHERE id = ? AND lease_owner = ? AND lease_token = ?',
-      );
-      for (const lease of leases) {
-        if (Number(statement.run(expires, lease.taskId, lease.owner, lease.token).changes) === 0)
-          lost.push(lease.taskId);
-      }
-    });
-    return lost;
-  }
-
-  async releaseTask(lease: Lease): Promise<void> {
-    this.#sql(
-      'UPDATE tasks SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ? AND lease_token = ?',
-    ).run(lease.taskId, lease.owner, lease.token);
+  releaseTask(lease: Lease): Promise<void> {
+    return this.#writer.call('release', lease);
   }
 
   async nextWakeup(): Promise<number | undefined> {
@@ -388,11 +264,7 @@ export class SqliteStore implements Store {
 
   async setConcurrencyLimit(key: string, limit: number | undefined): Promise<void> {
     checkConcurrencyLimit(key, limit);
-    if (limit === undefined) this.#sql('DELETE FROM concurrency_limits WHERE key = ?').run(key);
-    else
-      this.#sql(
-        'INSERT INTO concurrency_limits (key, max_leased) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET max_leased = excluded.max_leased',
-      ).run(key, limit);
+    await this.#writer.call('setConcurrencyLimit', key, limit ?? null);
   }
 
   async listConcurrencyLimits(): Promise<ConcurrencyLimit[]> {
@@ -409,25 +281,16 @@ export class SqliteStore implements Store {
     return getCached((text) => this.#sql(text), key, this.#clock.now());
   }
 
-  async putCachedResponse(key: string, value: JsonValue, ttlMs: number): Promise<void> {
-    putCached((text) => this.#sql(text), key, value, ttlMs, this.#clock.now());
+  putCachedResponse(key: string, value: JsonValue, ttlMs: number): Promise<void> {
+    return this.#writer.call('putCached', key, value, ttlMs, this.#clock.now());
   }
 
-  async pruneResponseCache(): Promise<number> {
-    return pruneCached((text) => this.#sql(text), this.#clock.now());
+  pruneResponseCache(): Promise<number> {
+    return this.#writer.call('pruneCached', this.#clock.now());
   }
 
-  async recordRejectedCommit(rejection: RejectedCommit): Promise<void> {
-    this.#sql(
-      'INSERT INTO rejected_commits (task_id, owner, token, run_id, reason, at) VALUES (?, ?, ?, ?, ?, ?)',
-    ).run(
-      rejection.taskId,
-      rejection.owner,
-      rejection.token,
-      rejection.runId,
-      rejection.reason,
-      rejection.at,
-    );
+  recordRejectedCommit(rejection: RejectedCommit): Promise<void> {
+    return this.#writer.call('recordRejectedCommit', rejection);
   }
 
   async listRejectedCommits(runId?: string): Promise<RejectedCommit[]> {

@@ -10,7 +10,8 @@
  */
 import type { StatementSync } from 'node:sqlite';
 import type { TaskSpec } from '../../core/tasks.ts';
-import type { ClaimedTask, ClaimOptions, RunWrite } from '../types.ts';
+import type { ClaimedTask, ClaimOptions } from '../types.ts';
+import type { EncodedWrite } from './encode.ts';
 
 const INSERT_TASK = `INSERT INTO tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
@@ -57,7 +58,7 @@ export class TaskWriter {
   }
 
   /** Applies a write's task changes; tasks leased by claim-on-insert are appended to `claimed`. */
-  write(write: RunWrite, request: ClaimOptions | undefined, now: number, claimed: ClaimedTask[]): void {
+  write(write: EncodedWrite, request: ClaimOptions | undefined, now: number, claimed: ClaimedTask[]): void {
     const { tasks, run } = write;
     if (tasks.removeAll) this.#sql('DELETE FROM tasks WHERE run_id = ?').run(run.id);
     if (tasks.remove.length > 0) {
