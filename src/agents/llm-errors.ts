@@ -105,7 +105,7 @@ function apiCallError(error: APICallError, model: string): BatonError {
  * proxy's error page, a wrong endpoint) or a stream cut short. Usually a transient fault of
  * something in between, so retryable; the message says what came back and what to check.
  */
-function badResponse(model: string, why: string, endpoint?: string): BatonError {
+export function badResponse(model: string, why: string, endpoint?: string): BatonError {
   return new BatonError(
     'LLM_BAD_RESPONSE',
     `Model ${model}: ${endpoint ?? 'the provider'} sent an answer Baton cannot read (${why}). ` +
@@ -193,7 +193,7 @@ function excerpt(error: APICallError): string | undefined {
 }
 
 /** The URL without query string or credentials (some gateways take keys in the query). */
-function safeEndpoint(url: string): string {
+export function safeEndpoint(url: string): string {
   try {
     const parsed = new URL(url);
     return `${parsed.origin}${parsed.pathname}`;

@@ -10,7 +10,7 @@ import { jsonSchema, type ModelMessage, Output, streamText, type Tool } from 'ai
 import type { JsonValue } from '../errors.ts';
 import { stepAborted } from '../kinds/abort.ts';
 import type { Usage } from '../kinds/types.ts';
-import { llmError } from './llm-errors.ts';
+import { badResponse, llmError } from './llm-errors.ts';
 import type { AgentTool } from './tools/types.ts';
 import { type PricingContext, usageOfCall } from './usage.ts';
 
@@ -79,13 +79,17 @@ export async function streamTurn(
       else if (part.type === 'error') throw part.error;
     }
     if (request.signal.aborted) throw stepAborted(request.signal, request.where);
-    const [response, usage, finishReason, toolCalls, text] = await Promise.all([
+    const [response, usage, finishReason, rawFinishReason, toolCalls, text] = await Promise.all([
       result.response,
       result.usage,
       result.finishReason,
+      result.rawFinishReason,
       result.toolCalls,
       result.text,
     ]);
+    if (finishReason === 'other' && rawFinishReason === undefined) {
+      throw unfinished(model, text !== '' || toolCalls.length > 0, response.headers);
+    }
     return {
       model,
       text,
@@ -104,4 +108,17 @@ export async function streamTurn(
     if (request.signal.aborted) throw stepAborted(request.signal, request.where);
     throw llmError(error, model);
   }
+}
+
+/**
+ * The provider never said why it stopped: every API ends an answer with a finish reason (even an
+ * empty one), so the stream was empty — an event stream with no events — or cut short.
+ */
+function unfinished(model: string, partial: boolean, headers: Record<string, string> | undefined) {
+  const type = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
+  return badResponse(
+    model,
+    (partial ? 'the stream was cut short, without a finish reason' : 'the stream ended without an answer') +
+      (type ? `, content type ${type}` : ''),
+  );
 }

@@ -14,6 +14,13 @@ export interface ModelPrice {
   output: number;
   /** USD per 1M input tokens read from the prompt cache; defaults to `input`. */
   cachedInput?: number;
+  /**
+   * USD per 1M input tokens written to the prompt cache with the default 5-minute lifetime;
+   * defaults to 1.25 × `input`, what Anthropic (the provider that reports writes) bills.
+   */
+  cacheWrite?: number;
+  /** USD per 1M input tokens written to the prompt cache with a 1-hour lifetime; defaults to 2 × `input`. */
+  cacheWrite1h?: number;
 }
 
 export interface PriceTable {
@@ -25,7 +32,7 @@ export interface PriceTable {
 }
 
 export const DEFAULT_PRICES: PriceTable = {
-  version: '2025.11.1',
+  version: '2025.11.2',
   date: '2025-11-01',
   models: {
     'openai:gpt-5': { input: 1.25, cachedInput: 0.125, output: 10 },
@@ -39,6 +46,7 @@ export const DEFAULT_PRICES: PriceTable = {
     'openai:o3': { input: 2, cachedInput: 0.5, output: 8 },
     'openai:o3-mini': { input: 1.1, cachedInput: 0.55, output: 4.4 },
     'openai:o4-mini': { input: 1.1, cachedInput: 0.275, output: 4.4 },
+    // Anthropic's prompt-cache writes cost 1.25 × input (5 minutes) or 2 × (1 hour): the defaults of cacheWrite*.
     'anthropic:claude-opus-4-5': { input: 5, cachedInput: 0.5, output: 25 },
     'anthropic:claude-opus-4-1': { input: 15, cachedInput: 1.5, output: 75 },
     'anthropic:claude-opus-4': { input: 15, cachedInput: 1.5, output: 75 },
@@ -75,6 +83,8 @@ function mergePrices(base: PriceTable, more: Partial<PriceTable>): PriceTable {
   };
 }
 
+const OPTIONAL_PRICES = ['cachedInput', 'cacheWrite', 'cacheWrite1h'] as const;
+
 function readPriceFile(file: string): Partial<PriceTable> {
   let parsed: unknown;
   try {
@@ -100,6 +110,13 @@ function readPriceFile(file: string): Partial<PriceTable> {
         `the LLM price file ${file}: "${model}" needs numeric "input" and "output" (USD per 1M tokens)`,
       );
     }
+    const other = OPTIONAL_PRICES.find((name) => name in price && typeof price[name] !== 'number');
+    if (other) {
+      throw new BatonError(
+        'LLM_PRICES_INVALID',
+        `the LLM price file ${file}: "${model}".${other} must be a number (USD per 1M tokens)`,
+      );
+    }
   }
   return parsed as Partial<PriceTable>;
 }
@@ -122,16 +139,30 @@ export function isFreeModel(model: string): boolean {
   return FREE_PROVIDERS.has(model.slice(0, model.indexOf(':')));
 }
 
-/** Cost in USD of one call; cached input tokens are part of `inputTokens` and billed at the cache price. */
-export function costOf(
-  price: ModelPrice | undefined,
-  tokens: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
-): number {
+export interface CallTokens {
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  /** Input tokens written to the prompt cache (part of `inputTokens`), of any lifetime. */
+  cacheWriteInputTokens?: number;
+  /** Of those, the ones written with a 1-hour lifetime. */
+  cacheWrite1hInputTokens?: number;
+}
+
+/**
+ * Cost in USD of one call. Cache reads and writes are part of `inputTokens` and billed at their
+ * own prices; the rest of the input at `input`.
+ */
+export function costOf(price: ModelPrice | undefined, tokens: CallTokens): number {
   if (!price) return 0;
   const cached = Math.min(tokens.cachedInputTokens, tokens.inputTokens);
+  const written = Math.min(tokens.cacheWriteInputTokens ?? 0, tokens.inputTokens - cached);
+  const written1h = Math.min(tokens.cacheWrite1hInputTokens ?? 0, written);
   const usd =
-    ((tokens.inputTokens - cached) * price.input +
+    ((tokens.inputTokens - cached - written) * price.input +
       cached * (price.cachedInput ?? price.input) +
+      (written - written1h) * (price.cacheWrite ?? price.input * 1.25) +
+      written1h * (price.cacheWrite1h ?? price.input * 2) +
       tokens.outputTokens * price.output) /
     1_000_000;
   // Keeps sums of many small costs free of binary floating-point noise in reports.

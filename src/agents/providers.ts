@@ -2,7 +2,9 @@
  * Resolves `provider:model-id` to an AI SDK language model. Keys and endpoints come from the
  * worker's environment (or the role's `apiKeyEnv` / `baseURL`) at call time, never from
  * history: a missing key fails with one message saying which variable to set. Record and
- * replay (record-replay.ts) wrap or replace the model here, so every call site gets them.
+ * replay (record-replay.ts) wrap or replace the model here, so every call site gets them. The
+ * built-in providers fetch through checkedFetch (stream-response.ts), which refuses a 200 answer
+ * that is not an event stream.
  */
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
@@ -12,6 +14,7 @@ import { wrapLanguageModel } from 'ai';
 import { notConfigured } from './llm-errors.ts';
 import { createMockModel } from './mock-provider.ts';
 import { recordingMiddleware, replayModel } from './record-replay.ts';
+import { checkedFetch } from './stream-response.ts';
 
 export type ProviderEnv = Readonly<Record<string, string | undefined>>;
 
@@ -70,23 +73,25 @@ function providerModel(request: ModelRequest, settings: ModelSettings): Language
   const { env } = settings;
   const custom = settings.providers[provider];
   if (custom) return custom(modelId);
+  const fetch = checkedFetch(request.model);
   switch (provider) {
     case 'mock':
       return createMockModel(modelId, request.mock);
     case 'openai': {
       const apiKey = key(request, env, 'OPENAI_API_KEY');
       // Chat Completions rather than the Responses API: every OpenAI-compatible server speaks it too.
-      return createOpenAI({ apiKey, baseURL: request.baseURL ?? env.OPENAI_BASE_URL }).chat(modelId);
+      return createOpenAI({ apiKey, baseURL: request.baseURL ?? env.OPENAI_BASE_URL, fetch }).chat(modelId);
     }
     case 'anthropic': {
       const apiKey = key(request, env, 'ANTHROPIC_API_KEY');
-      return createAnthropic({ apiKey, baseURL: request.baseURL ?? env.ANTHROPIC_BASE_URL })(modelId);
+      return createAnthropic({ apiKey, baseURL: request.baseURL ?? env.ANTHROPIC_BASE_URL, fetch })(modelId);
     }
     case 'ollama':
       return createOpenAICompatible({
         name: 'ollama',
         baseURL: request.baseURL ?? env.OLLAMA_BASE_URL ?? 'http://127.0.0.1:11434/v1',
         includeUsage: true,
+        fetch,
       }).chatModel(modelId);
     case 'openai-compatible': {
       const baseURL = request.baseURL ?? env.BATON_OPENAI_COMPATIBLE_BASE_URL;
@@ -103,6 +108,7 @@ function providerModel(request: ModelRequest, settings: ModelSettings): Language
         baseURL,
         apiKey: env[keyName] || undefined,
         includeUsage: true,
+        fetch,
       }).chatModel(modelId);
     }
     default:

@@ -12,12 +12,15 @@ export function formatCount(n: number): string {
   return count.format(n);
 }
 
-/** "3 calls, 1,200 input + 340 output tokens (1,024 cached), $0.0012, 2 cache hits". */
+/** "3 calls, 1,200 input + 340 output tokens (1,024 cached, 100 cache writes), $0.0012, 2 cache hits". */
 export function usageLine(usage: Usage): string {
+  const cache = [];
+  if (usage.cachedInputTokens > 0) cache.push(`${formatCount(usage.cachedInputTokens)} cached`);
+  if (usage.cacheWriteInputTokens) cache.push(`${formatCount(usage.cacheWriteInputTokens)} cache writes`);
   const parts = [
     `${formatCount(usage.calls)} call${usage.calls === 1 ? '' : 's'}`,
     `${formatCount(usage.inputTokens)} input + ${formatCount(usage.outputTokens)} output tokens` +
-      (usage.cachedInputTokens > 0 ? ` (${formatCount(usage.cachedInputTokens)} cached)` : ''),
+      (cache.length > 0 ? ` (${cache.join(', ')})` : ''),
     formatUsd(usage.costUsd),
   ];
   if (usage.cacheHits)

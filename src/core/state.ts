@@ -367,14 +367,22 @@ export function addUsage(total: Usage | undefined, more: Usage): Usage {
     inputTokens: total.inputTokens + more.inputTokens,
     outputTokens: total.outputTokens + more.outputTokens,
     cachedInputTokens: total.cachedInputTokens + more.cachedInputTokens,
+    ...optionalSum('cacheWriteInputTokens', total.cacheWriteInputTokens, more.cacheWriteInputTokens),
     costUsd: Math.round((total.costUsd + more.costUsd) * 1e9) / 1e9,
-    ...withCacheHits(total.cacheHits, more.cacheHits),
+    ...optionalSum('cacheHits', total.cacheHits, more.cacheHits),
   };
 }
 
-/** `cacheHits` appears only once a response came from the cache, so usage without hits keeps its shape. */
-function withCacheHits(a: number | undefined, b: number | undefined): { cacheHits?: number } {
-  return a === undefined && b === undefined ? {} : { cacheHits: (a ?? 0) + (b ?? 0) };
+/**
+ * `cacheHits` and `cacheWriteInputTokens` appear only once there is one (a response from the
+ * cache, a prompt-cache write), so usage without them keeps its shape.
+ */
+function optionalSum<K extends string>(
+  key: K,
+  a: number | undefined,
+  b: number | undefined,
+): Partial<Record<K, number>> {
+  return a === undefined && b === undefined ? {} : ({ [key]: (a ?? 0) + (b ?? 0) } as Record<K, number>);
 }
 
 /** The step at `path` if `attempt` is still the one scheduled (a worker's result for it may be recorded). */

@@ -121,6 +121,11 @@ export interface Usage {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  /**
+   * Input tokens written to the provider's prompt cache (part of `inputTokens`, billed above the
+   * input price); absent when none.
+   */
+  cacheWriteInputTokens?: number;
   costUsd: number;
   /** Answers served from Baton's response cache instead of a provider (not in `calls`, no cost); absent when none. */
   cacheHits?: number;

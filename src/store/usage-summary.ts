@@ -23,7 +23,10 @@ export function groupColumn(query: UsageQuery): string {
   return query.groupBy === 'tenant' ? 'tenant' : 'workflow_name';
 }
 
-/** Rows with columns key, runs, calls, input_tokens, output_tokens, cached_input_tokens, cost_usd, cache_hits. */
+/**
+ * Rows with columns key, runs, calls, input_tokens, output_tokens, cached_input_tokens,
+ * cache_write_input_tokens, cost_usd, cache_hits.
+ */
 export function usageGroups(rows: readonly Row[]): UsageGroup[] {
   const groups = rows.map((row) => {
     const usage: Usage = {
@@ -33,6 +36,8 @@ export function usageGroups(rows: readonly Row[]): UsageGroup[] {
       cachedInputTokens: count(row.cached_input_tokens),
       costUsd: Math.round(Number(row.cost_usd ?? 0) * 1e9) / 1e9,
     };
+    const written = count(row.cache_write_input_tokens);
+    if (written > 0) usage.cacheWriteInputTokens = written;
     const hits = count(row.cache_hits);
     if (hits > 0) usage.cacheHits = hits;
     return {

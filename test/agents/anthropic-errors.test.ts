@@ -227,7 +227,7 @@ describe('anthropic: provider failures', () => {
       reasons.push(/cannot read \((.*)\)\. If/.exec(error.message)?.[1] ?? error.message);
     }
     assert.deepEqual(reasons, [
-      'the stream ended without an answer',
+      'HTTP 200 with text/html instead of an event stream: "<html><body>502 Bad Gateway</body></html>"',
       'not JSON: {"type":"message_start","message":',
       'the stream ended without an answer',
     ]);

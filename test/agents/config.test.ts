@@ -129,6 +129,8 @@ describe('prices', () => {
       assert.deepEqual(table.models['openai:gpt-4o'], DEFAULT_PRICES.models['openai:gpt-4o']);
       writeFileSync(file, JSON.stringify({ models: { x: { input: 'cheap' } } }));
       assert.throws(() => loadPriceTable(undefined, file), /"x" needs numeric "input" and "output"/);
+      writeFileSync(file, JSON.stringify({ models: { x: { input: 1, output: 2, cacheWrite: '1.25x' } } }));
+      assert.throws(() => loadPriceTable(undefined, file), /"x"\.cacheWrite must be a number/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

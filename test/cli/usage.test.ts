@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { type LlmServer, startLlmServer } from '../helpers/llm-server.ts';
 import { parseJson, Workspace } from './helpers.ts';
 
 const ws = new Workspace();
@@ -86,5 +87,47 @@ describe('usage in the CLI', () => {
     const badTime = await ws.run(['usage', '--since', 'last tuesday']);
     assert.equal(badTime.code, 2);
     assert.match(badTime.stderr, /--since expects a duration such as 7d or a date/);
+  });
+});
+
+describe('prompt-cache writes in the CLI', () => {
+  const cws = new Workspace();
+  let server: LlmServer;
+  let cacheRunId = '';
+  before(async () => {
+    // Anthropic through the loopback Messages API, which reports the writes.
+    server = await startLlmServer([
+      { text: 'cached', usage: { prompt: 3000, cacheWrite: 2500, completion: 40 } },
+      { text: 'cached', usage: { prompt: 3000, cached: 2500, completion: 40 } },
+    ]);
+    cws.write(
+      'cache.yaml',
+      'name: cache\nsteps:\n  - id: ask\n    agent: { model: anthropic:claude-haiku-4-5 }\n    prompt: Hi.\n' +
+        '  - id: again\n    agent: { model: anthropic:claude-haiku-4-5 }\n    prompt: Hi again.\n    needs: [ask]\n',
+    );
+    const env = { ANTHROPIC_API_KEY: 'sk-ant-test', ANTHROPIC_BASE_URL: server.baseURL };
+    const started = await cws.run(['--json', 'run', 'cache.yaml'], env);
+    assert.equal(started.code, 0, started.stderr);
+    cacheRunId = (parseJson(started.stdout) as { runId: string }).runId;
+  });
+  after(async () => {
+    cws.cleanup();
+    await server.close();
+  });
+
+  test('runs show and baton usage count the tokens written to the prompt cache', async () => {
+    const shown = await cws.run(['runs', 'show', cacheRunId]);
+    assert.equal(shown.code, 0, shown.stderr);
+    // claude-haiku-4-5 per 1M: 1,000 input at $1, 2,500 written at $1.25, 2,500 read at $0.10, 80 output at $5.
+    assert.match(
+      shown.stdout,
+      /^usage\s+2 calls, 6,000 input \+ 80 output tokens \(2,500 cached, 2,500 cache writes\), \$0\.0048$/m,
+    );
+    const usage = await cws.run(['usage']);
+    assert.match(
+      usage.stdout,
+      /^WORKFLOW\s+RUNS\s+CALLS\s+INPUT\s+OUTPUT\s+CACHED\s+CACHE-WRITES\s+HITS\s+COST$/m,
+    );
+    assert.match(usage.stdout, /^cache\s+1\s+2\s+6,000\s+80\s+2,500\s+2,500\s+0\s+\$0\.0048$/m);
   });
 });

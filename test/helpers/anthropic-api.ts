@@ -94,7 +94,7 @@ interface Message {
   id: string;
   content: ContentBlock[];
   stopReason: string;
-  usage: Record<string, number>;
+  usage: { output_tokens: number; [key: string]: unknown };
 }
 
 /** The tool a request obliges the model to call: a named one, or the only one under `any`. */
@@ -124,16 +124,27 @@ function messageOf(reply: ScriptedAnswer, body: MessagesRequest, index: number):
       input: call.args,
     });
   });
-  // The API counts cache reads apart from input_tokens; scripts give the total, as OpenAI does.
+  // The API counts cache reads and writes apart from input_tokens; scripts give the total, as OpenAI does.
   const cached = reply.usage?.cached ?? 0;
+  const written = reply.usage?.cacheWrite ?? 0;
+  const written1h = reply.usage?.cacheWrite1h ?? 0;
   return {
     id: `msg_${String(index + 1).padStart(4, '0')}`,
     content,
     stopReason: content.some((block) => block.type === 'tool_use') ? 'tool_use' : 'end_turn',
     usage: {
-      input_tokens: (reply.usage?.prompt ?? 10) - cached,
-      cache_creation_input_tokens: 0,
+      input_tokens: (reply.usage?.prompt ?? 10) - cached - written,
+      cache_creation_input_tokens: written,
       cache_read_input_tokens: cached,
+      // The split by lifetime, as newer API versions send it.
+      ...(written > 0
+        ? {
+            cache_creation: {
+              ephemeral_5m_input_tokens: written - written1h,
+              ephemeral_1h_input_tokens: written1h,
+            },
+          }
+        : {}),
       output_tokens: reply.usage?.completion ?? 5,
     },
   };

@@ -30,9 +30,17 @@ export interface ScriptedAnswer {
   toolCalls?: ScriptedToolCall[];
   /**
    * Token counts as OpenAI reports them: `prompt` includes the `cached` (prompt-cache read)
-   * tokens. The Messages API reports them apart, as input_tokens and cache_read_input_tokens.
+   * tokens. The Messages API reports them apart, as input_tokens and cache_read_input_tokens,
+   * and reports `cacheWrite` (prompt-cache writes, also part of `prompt`; `cacheWrite1h` of
+   * them with a 1-hour lifetime) as cache_creation_input_tokens; Chat Completions ignores it.
    */
-  usage?: { prompt?: number; completion?: number; cached?: number };
+  usage?: {
+    prompt?: number;
+    completion?: number;
+    cached?: number;
+    cacheWrite?: number;
+    cacheWrite1h?: number;
+  };
   /** Wait this long before answering (after the request is read). */
   delayMs?: number;
   /**

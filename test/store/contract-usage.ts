@@ -5,7 +5,13 @@ import type { Usage } from '../../src/kinds/types.ts';
 import { type MakeStore, sleep, withStore } from './contract-support.ts';
 import { RunBuilder, scheduled } from './run-builder.ts';
 
-function usage(calls: number, tokens: number, costUsd: number, cacheHits?: number): Usage {
+function usage(
+  calls: number,
+  tokens: number,
+  costUsd: number,
+  cacheHits?: number,
+  cacheWriteInputTokens?: number,
+): Usage {
   const value: Usage = {
     calls,
     inputTokens: tokens,
@@ -14,11 +20,13 @@ function usage(calls: number, tokens: number, costUsd: number, cacheHits?: numbe
     costUsd,
   };
   if (cacheHits !== undefined) value.cacheHits = cacheHits;
+  if (cacheWriteInputTokens !== undefined) value.cacheWriteInputTokens = cacheWriteInputTokens;
   return value;
 }
 
 export function usageContract(makeStore: MakeStore): void {
   describe('usage and response cache', () => {
+    // Prompt-cache writes (r3) are summed like the rest and, like cache hits, absent where there are none.
     test('usageSummary totals runs per workflow or tenant, filtered by time, workflow, tenant and run', () =>
       withStore(makeStore, async (store) => {
         const at = 1_767_225_600_000;
@@ -51,7 +59,9 @@ export function usageContract(makeStore: MakeStore): void {
         };
         await make('r1', { workflow: 'alpha', tenant: 'acme', at }, [usage(1, 100, 0.1), usage(1, 200, 0.2)]);
         await make('r2', { workflow: 'alpha', tenant: 'globex', at: at + 1000 }, [usage(0, 0, 0, 1)]);
-        await make('r3', { workflow: 'beta', tenant: 'acme', at: at + 2000 }, [usage(2, 1000, 1.5)]);
+        await make('r3', { workflow: 'beta', tenant: 'acme', at: at + 2000 }, [
+          usage(2, 1000, 1.5, undefined, 400),
+        ]);
         await make('r4', { workflow: 'beta', at: at + 3000 }, [usage(1, 10, 0.01)]);
         await make('r5', { workflow: 'gamma', tenant: 'acme', at: at + 4000 }, []);
 
@@ -59,7 +69,14 @@ export function usageContract(makeStore: MakeStore): void {
           {
             key: 'beta',
             runs: 2,
-            usage: { calls: 3, inputTokens: 1010, outputTokens: 505, cachedInputTokens: 101, costUsd: 1.51 },
+            usage: {
+              calls: 3,
+              inputTokens: 1010,
+              outputTokens: 505,
+              cachedInputTokens: 101,
+              cacheWriteInputTokens: 400,
+              costUsd: 1.51,
+            },
           },
           {
             key: 'alpha',

@@ -44,6 +44,8 @@ export function registerUsage(program: Command): void {
         process.stderr.write('no LLM usage recorded for these runs\n');
         return;
       }
+      // Only providers that bill prompt-cache writes (Anthropic) report them: a column when there are some.
+      const writes = groups.some((group) => group.usage.cacheWriteInputTokens);
       const rows = groups.map((group) => [
         group.key ?? '(none)',
         formatCount(group.runs),
@@ -51,6 +53,7 @@ export function registerUsage(program: Command): void {
         formatCount(group.usage.inputTokens),
         formatCount(group.usage.outputTokens),
         formatCount(group.usage.cachedInputTokens),
+        ...(writes ? [formatCount(group.usage.cacheWriteInputTokens ?? 0)] : []),
         formatCount(group.usage.cacheHits ?? 0),
         formatUsd(group.usage.costUsd),
       ]);
@@ -61,6 +64,7 @@ export function registerUsage(program: Command): void {
         'INPUT',
         'OUTPUT',
         'CACHED',
+        ...(writes ? ['CACHE-WRITES'] : []),
         'HITS',
         'COST',
       ];

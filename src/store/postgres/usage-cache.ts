@@ -11,6 +11,7 @@ const SUMS: [string, string, string][] = [
   ['inputTokens', 'input_tokens', 'bigint'],
   ['outputTokens', 'output_tokens', 'bigint'],
   ['cachedInputTokens', 'cached_input_tokens', 'bigint'],
+  ['cacheWriteInputTokens', 'cache_write_input_tokens', 'bigint'],
   ['costUsd', 'cost_usd', 'float8'],
   ['cacheHits', 'cache_hits', 'bigint'],
 ];

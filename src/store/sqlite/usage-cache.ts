@@ -10,8 +10,24 @@ import { groupColumn, usageConditions, usageGroups } from '../usage-summary.ts';
 type Row = Record<string, unknown>;
 type Prepare = (text: string) => StatementSync;
 
-const SUMS = ['calls', 'inputTokens', 'outputTokens', 'cachedInputTokens', 'costUsd', 'cacheHits'];
-const COLUMNS = ['calls', 'input_tokens', 'output_tokens', 'cached_input_tokens', 'cost_usd', 'cache_hits'];
+const SUMS = [
+  'calls',
+  'inputTokens',
+  'outputTokens',
+  'cachedInputTokens',
+  'cacheWriteInputTokens',
+  'costUsd',
+  'cacheHits',
+];
+const COLUMNS = [
+  'calls',
+  'input_tokens',
+  'output_tokens',
+  'cached_input_tokens',
+  'cache_write_input_tokens',
+  'cost_usd',
+  'cache_hits',
+];
 
 export function sqliteUsageSummary(db: DatabaseSync, query: UsageQuery): UsageGroup[] {
   const params: (string | number)[] = [];
