@@ -31,6 +31,10 @@ const STEP_UPSERT = `ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.
   waiting_for = excluded.waiting_for, updated_at = excluded.updated_at, finished_at = excluded.finished_at,
   usage = excluded.usage`;
 const EVENT_ROW = '(?, ?, ?, ?, ?)';
+const EVENT_INSERT = (count: number) =>
+  `INSERT INTO events (run_id, seq, type, at, body) VALUES ${rows(EVENT_ROW, count)}`;
+const STEP_UPSERT_ROWS = (count: number) =>
+  `INSERT INTO steps ${STEP_COLUMNS} VALUES ${rows(STEP_ROW, count)} ${STEP_UPSERT}`;
 /** Events and step rows of one write go in multi-row statements of up to this many rows. */
 const ROWS_PER_STATEMENT = 8;
 
@@ -38,6 +42,8 @@ export class CommitWriter {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
   readonly #tasks: TaskWriter;
+  readonly #insertEvents: StatementSync[] = [];
+  readonly #upsertSteps: StatementSync[] = [];
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -169,30 +175,32 @@ export class CommitWriter {
   }
 
   #writeEvents(write: EncodedWrite): void {
-    this.#insertRows(
-      write.events,
-      (count) => `INSERT INTO events (run_id, seq, type, at, body) VALUES ${rows(EVENT_ROW, count)}`,
-    );
+    this.#insertRows(this.#insertEvents, write.events, EVENT_INSERT);
   }
 
   #writeSteps(write: EncodedWrite): void {
-    this.#insertRows(
-      write.steps,
-      (count) => `INSERT INTO steps ${STEP_COLUMNS} VALUES ${rows(STEP_ROW, count)} ${STEP_UPSERT}`,
-    );
+    this.#insertRows(this.#upsertSteps, write.steps, STEP_UPSERT_ROWS);
     if (write.removeSteps.length > 0) {
       const del = this.#sql('DELETE FROM steps WHERE run_id = ? AND path = ?');
       for (const path of write.removeSteps) del.run(write.runId, path);
     }
   }
 
-  /** Multi-row statements of up to ROWS_PER_STATEMENT rows each. */
-  #insertRows(all: readonly SqlValue[][], text: (count: number) => string): void {
+  /**
+   * Multi-row statements of up to ROWS_PER_STATEMENT rows each, prepared once per row count
+   * (`statements[count]`): building and hashing the SQL text per call cost more than binding.
+   */
+  #insertRows(
+    statements: StatementSync[],
+    all: readonly SqlValue[][],
+    text: (count: number) => string,
+  ): void {
     for (let start = 0; start < all.length; start += ROWS_PER_STATEMENT) {
       const count = Math.min(ROWS_PER_STATEMENT, all.length - start);
       const params: SqlValue[] = [];
       for (let i = start; i < start + count; i++) params.push(...all[i]);
-      this.#sql(text(count)).run(...params);
+      statements[count] ??= this.#db.prepare(text(count));
+      statements[count].run(...params);
     }
   }
 }
