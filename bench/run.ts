@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --quick] [-- --only a,b] [-- --write]`
+ * `npm run bench [-- --quick] [-- --only a,b] [-- --write] [-- --dbos-poll-ms <n>] [-- --pg-concurrency <n>]`
  *
- * Runs every workload in its own child process (cold start, isolated memory), prints a
- * table, and with --write replaces the results block of docs/benchmarks.md. Exits
- * non-zero when any workload fails.
+ * Runs every SQLite workload in its own child process (cold start, isolated memory), prints
+ * a table, then the PostgreSQL group (`pg`: Baton side by side with DBOS Transact, see
+ * bench/pg/group.ts). With --write, replaces the results blocks of docs/benchmarks.md of
+ * what ran in full. Exits non-zero when any workload fails; a PostgreSQL server that is
+ * not reachable skips the `pg` group with a message.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.ts';
+import { runPgGroup } from './pg/group.ts';
 import { machineLine, markdownBlock, textTable } from './report.ts';
 import type { WorkloadResult } from './result.ts';
 import { plan } from './workloads.ts';
@@ -21,17 +24,16 @@ const quick = args.includes('--quick');
 const write = args.includes('--write');
 const onlyIndex = args.indexOf('--only');
 const only = onlyIndex >= 0 ? new Set((args[onlyIndex + 1] ?? '').split(',')) : undefined;
+const known = [...plan(quick).map((w) => w.name), 'pg'];
+const unknown = [...(only ?? [])].filter((name) => !known.includes(name));
+if (unknown.length > 0) {
+  console.error(`unknown workload in --only: ${unknown.join(', ')}; known: ${known.join(', ')}`);
+  process.exit(2);
+}
 const workloads = plan(quick)
   .map((w) => w.name)
   .filter((name) => !only || only.has(name));
-if (only && workloads.length !== only.size) {
-  console.error(
-    `unknown workload in --only; known: ${plan(quick)
-      .map((w) => w.name)
-      .join(', ')}`,
-  );
-  process.exit(2);
-}
+const runPg = !only || only.has('pg');
 
 const machine = describeMachine();
 const loadBefore = loadavg()[0];
@@ -54,16 +56,32 @@ for (const name of workloads) {
 
 // Other processes on the machine skew every figure; the load average says how much.
 const conditions = `1-minute load average ${loadBefore.toFixed(1)} before, ${loadavg()[0].toFixed(1)} after`;
-console.log(
-  `\n${textTable(results)}\n\n${conditions}; CPU/unit is process CPU time (all threads) per step or run`,
-);
-for (const result of results) for (const note of result.notes) console.log(`${result.workload}: ${note}`);
+if (workloads.length > 0) {
+  console.log(
+    `\n${textTable(results)}\n\n${conditions}; CPU/unit is process CPU time (all threads) per step or run`,
+  );
+  for (const result of results) for (const note of result.notes) console.log(`${result.workload}: ${note}`);
+}
 
+const pg = runPg ? await runPgGroup(args) : undefined;
+
+const shown = args.filter((arg) => arg !== '--write');
+const command = `npm run bench${shown.length > 0 ? ` -- ${shown.join(' ')}` : ''}`;
 if (write && failed === 0 && !only) {
-  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
+  writeBlock('bench:results', markdownBlock(results, machine, command, new Date(), conditions));
+}
+if (write && pg?.status === 'ok') writeBlock('bench:pg', pg.markdown(command, new Date()));
+if (pg?.status === 'failed') failed++;
+if (failed > 0) {
+  console.error(`\n${failed} workload${failed === 1 ? '' : 's'} failed`);
+  process.exit(1);
+}
+
+/** Replaces what stands between `<!-- {marker}:start -->` and `<!-- {marker}:end -->` in docs/benchmarks.md. */
+function writeBlock(marker: string, block: string): void {
   const docs = join(here, '..', 'docs', 'benchmarks.md');
-  const start = '<!-- bench:results:start -->';
-  const end = '<!-- bench:results:end -->';
+  const start = `<!-- ${marker}:start -->`;
+  const end = `<!-- ${marker}:end -->`;
   const text = readFileSync(docs, 'utf8');
   const from = text.indexOf(start);
   const to = text.indexOf(end);
@@ -71,13 +89,8 @@ if (write && failed === 0 && !only) {
     console.error(`docs/benchmarks.md has no ${start} … ${end} block to replace`);
     process.exit(1);
   }
-  const block = markdownBlock(results, machine, command, new Date(), conditions);
   writeFileSync(docs, `${text.slice(0, from + start.length)}\n${block}\n${text.slice(to)}`);
-  console.log('\nwrote docs/benchmarks.md');
-}
-if (failed > 0) {
-  console.error(`\n${failed} workload${failed === 1 ? '' : 's'} failed`);
-  process.exit(1);
+  console.log(`\nwrote docs/benchmarks.md (${marker})`);
 }
 
 function runChild(name: string): Promise<WorkloadResult> {

@@ -29,11 +29,11 @@ export async function openBenchEngine(): Promise<BenchEngine> {
   };
 }
 
-/** A chain of `length` no-op task steps, each needing the previous one. */
-export function chainWorkflow(name: string, length: number): string {
+/** A chain of `length` task steps (no-op unless `task` says otherwise), each needing the previous one. */
+export function chainWorkflow(name: string, length: number, task = 'noop'): string {
   const steps = Array.from(
     { length },
-    (_, i) => `  - { id: s${i}, task: noop${i === 0 ? '' : `, needs: [s${i - 1}]`} }`,
+    (_, i) => `  - { id: s${i}, task: ${task}${i === 0 ? '' : `, needs: [s${i - 1}]`} }`,
   );
   return `name: ${name}\nversion: 1.0.0\nsteps:\n${steps.join('\n')}\n`;
 }

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import pino from 'pino';
+import { cpuSecondsOf } from '../../bench/pg/processes.ts';
 import { createEngine } from '../../src/runtime/engine.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { killHard } from '../crash/child-process.ts';
@@ -118,20 +119,6 @@ function chainYaml(steps: number): string {
   }
   lines.push(`output: \${{ steps.s${steps}.output }}`);
   return `${lines.join('\n')}\n`;
-}
-
-/** CPU seconds used so far by processes `pids`. */
-function cpuSecondsOf(pids: readonly (number | undefined)[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // gone
-    }
-  }
-  return ticks / 100;
 }
 
 /** CPU seconds used so far by the cluster's server processes (all `postgres` processes of its port). */
