@@ -220,7 +220,7 @@ async function insertTasks(
   }
 }
 
-function matches(task: TaskSpec, claim: ClaimOptions): boolean {
+export function matches(task: TaskSpec, claim: ClaimOptions): boolean {
   return (
     (!claim.kinds?.length || claim.kinds.includes(task.kind)) &&
     (!claim.queues?.length || claim.queues.includes(task.queue))
@@ -228,7 +228,7 @@ function matches(task: TaskSpec, claim: ClaimOptions): boolean {
 }
 
 /** One row per path (the last one wins, as with row-by-row upserts); a single upsert may touch a row once. */
-function lastPerPath(rows: readonly StepRow[]): StepRow[] {
+export function lastPerPath(rows: readonly StepRow[]): StepRow[] {
   if (rows.length < 2) return [...rows];
   return [...new Map(rows.map((row) => [row.path, row])).values()];
 }

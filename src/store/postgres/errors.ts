@@ -58,6 +58,7 @@ export function isConnectionError(error: unknown): boolean {
 
 /** SQLSTATE of a unique violation, e.g. two commits appending the same event sequence number. */
 export const UNIQUE_VIOLATION = '23505';
+export const INVALID_TEXT_REPRESENTATION = '22P02';
 /** Deadlock or serialization failure: the transaction lost a race and may simply be tried again. */
 export function isRaceLost(error: unknown): boolean {
   const code = codeOf(error);

@@ -29,6 +29,7 @@ import type {
 } from '../types.ts';
 import { usageGroups } from '../usage-summary.ts';
 import { commitTransaction } from './commit.ts';
+import { commitOneStatement, fitsOneStatement, oneStatementCommit } from './commit-one-statement.ts';
 import { type PostgresSettings, type PostgresStoreOptions, postgresSettings, quoteSchema } from './config.ts';
 import { storeError } from './errors.ts';
 import { TaskListener } from './listener.ts';
@@ -45,6 +46,7 @@ export class PostgresStore implements Store {
   readonly #settings: PostgresSettings;
   readonly #pool: StorePool;
   readonly #sql: Statements;
+  readonly #oneStatement: string;
   readonly #cacheSql: ReturnType<typeof cacheStatements>;
   readonly #listener: TaskListener;
   #initialized?: Promise<void>;
@@ -58,6 +60,7 @@ export class PostgresStore implements Store {
     const onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.#pool = new StorePool(this.#settings, onBackgroundError);
     this.#sql = statements(quoteSchema(this.schema));
+    this.#oneStatement = oneStatementCommit(quoteSchema(this.schema));
     this.#cacheSql = cacheStatements(quoteSchema(this.schema));
     this.#listener = new TaskListener(clientConfig(this.#settings), this.schema, (error) =>
       onBackgroundError(storeError(error, 'listening for tasks')),
@@ -130,9 +133,15 @@ export class PostgresStore implements Store {
 
   async commit(request: CommitRequest): Promise<CommitResult> {
     if (request.writes.length === 0 && !request.complete && !request.verify) return { ok: true };
-    return this.#pool.withClient('commit', (client) =>
-      commitTransaction(client, this.#sql, this.schema, request),
-    );
+    return this.#pool.withClient('commit', async (client) => {
+      // The common case in one round trip; when it writes nothing, the transaction path
+      // (which re-checks everything) says why — or commits, if the race has passed.
+      if (fitsOneStatement(request)) {
+        const result = await commitOneStatement(client, this.#oneStatement, this.schema, request);
+        if (result) return result;
+      }
+      return commitTransaction(client, this.#sql, this.schema, request);
+    });
   }
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {

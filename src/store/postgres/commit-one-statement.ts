@@ -1,0 +1,216 @@
+/**
+ * The common commit — a worker records a step's result on one existing run and schedules
+ * what follows — as ONE statement: data-modifying CTEs gated on the run's guarded UPDATE,
+ * which PostgreSQL runs atomically in its implicit transaction. One round trip instead of
+ * seven (BEGIN, run, lease, events, steps, tasks, COMMIT), with the same checks and lock
+ * order as commitTransaction: the run row first (its UPDATE is the sequence check and also
+ * requires the lease), then the leased task.
+ *
+ * Every part sees the same snapshot, so a request that would touch one row twice (a task
+ * both completed and removed or re-inserted, a step both upserted and removed) or that
+ * holds, releases or clears a run's tasks takes the transaction path instead.
+ */
+import type { ClientBase, QueryResult } from 'pg';
+import { workflowLimitKey } from '../limits.ts';
+import type { ClaimedTask, CommitRequest, CommitResult } from '../types.ts';
+import { lastPerPath, matches } from './commit.ts';
+import { INVALID_TEXT_REPRESENTATION, sqlState } from './errors.ts';
+import { jsonbText, jsonText } from './json-values.ts';
+import { DB_NOW_MS, TASKS_CHANNEL } from './sql.ts';
+
+/** The text of the error the statement raises to roll itself back when its lease vanished mid-way. */
+const LEASE_LOST = 'baton: lease lost during commit of run';
+
+/** Bump the suffix whenever the statement's text changes: connections keep prepared statements by name. */
+const STATEMENT_NAME = 'baton_step_commit_1';
+
+/** Whether `request` can be committed by `commitOneStatement`. */
+export function fitsOneStatement(request: CommitRequest): boolean {
+  const lease = request.complete;
+  if (!lease || request.verify || request.writes.length !== 1) return false;
+  const write = request.writes[0];
+  const { tasks, steps } = write;
+  if (write.expectedSeq === 0 || tasks.removeAll || tasks.hold !== undefined) return false;
+  const touched = new Set([lease.taskId, ...tasks.remove]);
+  if (touched.size !== tasks.remove.length + 1) return false;
+  if (tasks.insert.some((task) => touched.has(task.id))) return false;
+  return !steps.upsert.some((step) => steps.remove.includes(step.path));
+}
+
+export function oneStatementCommit(s: string): string {
+  return `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
+    run AS (
+      UPDATE ${s}.runs SET status = $1, output = $2::jsonb, error = $3::jsonb, seq = $4, updated_at = $5,
+        finished_at = $6, usage = $9::jsonb
+      WHERE id = $7 AND seq = $8
+        AND EXISTS (SELECT 1 FROM ${s}.tasks WHERE id = $10 AND lease_owner = $11 AND lease_token = $12)
+      RETURNING id
+    ),
+    completed AS (
+      DELETE FROM ${s}.tasks WHERE id = $10 AND lease_owner = $11 AND lease_token = $12 AND EXISTS (SELECT 1 FROM run)
+      RETURNING id
+    ),
+    history AS (
+      INSERT INTO ${s}.events (run_id, seq, type, at, body)
+      SELECT $7, * FROM unnest($13::bigint[], $14::text[], $15::bigint[], $16::json[]) WHERE EXISTS (SELECT 1 FROM run)
+    ),
+    step_rows AS (
+      INSERT INTO ${s}.steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for,
+        started_at, updated_at, finished_at, usage)
+      SELECT $7, * FROM unnest($17::text[], $18::text[], $19::text[], $20::integer[], $21::jsonb[], $22::jsonb[],
+        $23::jsonb[], $24::jsonb[], $25::text[], $26::bigint[], $27::bigint[], $28::bigint[], $29::jsonb[])
+      WHERE EXISTS (SELECT 1 FROM run)
+      ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
+        output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
+        updated_at = excluded.updated_at, finished_at = excluded.finished_at, usage = excluded.usage
+    ),
+    removed_steps AS (
+      DELETE FROM ${s}.steps WHERE run_id = $7 AND path = ANY($30::text[]) AND EXISTS (SELECT 1 FROM run)
+    ),
+    removed_tasks AS (
+      DELETE FROM ${s}.tasks WHERE id = ANY($31::text[]) AND EXISTS (SELECT 1 FROM run)
+    ),
+    input AS (
+      SELECT * FROM unnest($32::text[], $33::text[], $34::text[], $35::integer[], $36::bigint[], $37::text[],
+        $38::integer[], $39::boolean[], $40::boolean[])
+        WITH ORDINALITY AS i(id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
+      WHERE EXISTS (SELECT 1 FROM run)
+    ),
+    chosen AS (
+      SELECT i.id FROM input i, clock
+      WHERE i.eligible AND i.run_at <= clock.now
+        AND NOT (i.kind = 'step' AND EXISTS (SELECT 1 FROM ${s}.concurrency_limits l
+          WHERE l.key = 'queue:' || i.queue OR l.key = $44::text))
+      ORDER BY i.ord LIMIT $41::integer
+    ),
+    inserted AS (
+      INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
+      SELECT i.id, $7, i.kind, i.path, i.attempt, i.run_at, i.queue, i.priority, i.held,
+        CASE WHEN c.id IS NULL THEN NULL ELSE $42::text END,
+        CASE WHEN c.id IS NULL THEN 0 ELSE 1 END,
+        CASE WHEN c.id IS NULL THEN NULL ELSE clock.now + $43::bigint END
+      FROM input i CROSS JOIN clock LEFT JOIN chosen c ON c.id = i.id
+      ORDER BY i.ord
+      ON CONFLICT (id) DO NOTHING
+      RETURNING id, run_at, queue, held, lease_owner, lease_token, lease_expires_at
+    ),
+    notified AS (
+      SELECT pg_notify('${TASKS_CHANNEL}', json_build_object('schema', $45::text, 'runAt', min(run_at), 'queues', json_agg(DISTINCT queue))::text)
+      FROM inserted WHERE NOT held AND lease_owner IS NULL HAVING count(*) > 0
+    )
+    SELECT 'run' AS part, (SELECT count(*) FROM run) AS n, NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at,
+      -- The lease was taken over between the snapshot and the DELETE: fail the whole statement.
+      (SELECT ('${LEASE_LOST} ' || r.id)::integer FROM run r WHERE NOT EXISTS (SELECT 1 FROM completed)) AS lease_check
+    UNION ALL SELECT 'completed', (SELECT count(*) FROM completed), NULL, NULL, NULL, NULL
+    UNION ALL SELECT 'notified', (SELECT count(*) FROM notified), NULL, NULL, NULL, NULL
+    UNION ALL SELECT 'claimed', NULL, id, lease_token, lease_expires_at, NULL FROM inserted WHERE lease_owner IS NOT NULL`;
+}
+
+/**
+ * Commits a request that `fitsOneStatement`. Returns undefined when nothing was written
+ * because the run's sequence number or the lease did not match, for the caller to find out
+ * which with the transaction path's checks.
+ */
+export async function commitOneStatement(
+  client: ClientBase,
+  text: string,
+  schema: string,
+  request: CommitRequest,
+): Promise<CommitResult | undefined> {
+  const lease = request.complete!;
+  const write = request.writes[0];
+  const { run, events, tasks } = write;
+  const steps = lastPerPath(write.steps.upsert);
+  const claim = request.claim;
+  const paused = run.status === 'paused';
+  const list = tasks.insert;
+  const held = list.map((t) => paused && t.runId === run.id && t.kind === 'step');
+  const eligible = list.map(
+    (t, i) => claim !== undefined && claim.limit > 0 && !held[i] && matches(t, claim),
+  );
+  let result: QueryResult;
+  try {
+    // Named, so each connection parses and plans this statement once: its result columns are
+    // listed explicitly, so a migration that adds a column only makes PostgreSQL re-plan it.
+    result = await client.query({
+      name: STATEMENT_NAME,
+      text,
+      values: [
+        run.status,
+        jsonbText(run.output),
+        jsonbText(run.error),
+        run.seq,
+        run.updatedAt,
+        run.finishedAt ?? null,
+        run.id,
+        write.expectedSeq,
+        jsonbText(run.usage),
+        lease.taskId,
+        lease.owner,
+        lease.token,
+        events.map((e) => e.seq),
+        events.map((e) => e.type),
+        events.map((e) => e.at),
+        events.map((e) => jsonText(e)),
+        steps.map((s) => s.path),
+        steps.map((s) => s.stepId),
+        steps.map((s) => s.status),
+        steps.map((s) => s.attempt),
+        steps.map((s) => jsonbText(s.input)),
+        steps.map((s) => jsonbText(s.output)),
+        steps.map((s) => jsonbText(s.error)),
+        steps.map((s) => jsonbText(s.detail)),
+        steps.map((s) => s.waitingFor ?? null),
+        steps.map((s) => s.startedAt),
+        steps.map((s) => s.updatedAt),
+        steps.map((s) => s.finishedAt ?? null),
+        steps.map((s) => jsonbText(s.usage)),
+        write.steps.remove,
+        tasks.remove,
+        list.map((t) => t.id),
+        list.map((t) => t.kind),
+        list.map((t) => t.path),
+        list.map((t) => t.attempt),
+        list.map((t) => t.runAt),
+        list.map((t) => t.queue),
+        list.map((t) => t.priority),
+        held,
+        eligible,
+        claim?.limit ?? 0,
+        claim?.owner ?? null,
+        claim?.leaseMs ?? 0,
+        workflowLimitKey(run.workflowName),
+        schema,
+      ],
+    });
+  } catch (error) {
+    if (
+      sqlState(error) === INVALID_TEXT_REPRESENTATION &&
+      String((error as Error).message).includes(LEASE_LOST)
+    )
+      return undefined;
+    throw error;
+  }
+  const rows = result.rows as {
+    part: string;
+    n: string | null;
+    id: string | null;
+    lease_token: string;
+    lease_expires_at: string;
+  }[];
+  if (Number(rows.find((row) => row.part === 'run')?.n) === 0) return undefined;
+  if (!claim) return { ok: true };
+  const leased = new Map(rows.filter((row) => row.part === 'claimed').map((row) => [String(row.id), row]));
+  const claimed: ClaimedTask[] = [];
+  for (const task of list) {
+    const row = leased.get(task.id);
+    if (!row) continue;
+    claimed.push({
+      ...task,
+      owner: claim.owner,
+      token: Number(row.lease_token),
+      leaseExpiresAt: Number(row.lease_expires_at),
+    });
+  }
+  return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
+}

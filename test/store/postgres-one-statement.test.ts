@@ -1,0 +1,125 @@
+/**
+ * The PostgreSQL store commits a worker's step result in one statement
+ * (src/store/postgres/commit-one-statement.ts). These tests pin what that must not change:
+ * a lease taken over while the statement waits for the task row writes nothing (fencing),
+ * and the step results of a chain are committed with one round trip each.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Client } from 'pg';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { freshSchema, POSTGRES_TEST_URL, postgresSkipReason } from '../helpers/postgres.ts';
+import { completed, RunBuilder, scheduled } from './run-builder.ts';
+
+const skip = await postgresSkipReason();
+const LEASE = 60_000;
+
+describe('PostgreSQL one-statement commit', { skip }, () => {
+  const { url, schema, drop } = freshSchema('onestmt');
+  let store: PostgresStore;
+  before(async () => {
+    store = new PostgresStore({ url });
+    await store.init();
+  });
+  after(async () => {
+    await store?.close();
+    await drop();
+  });
+
+  async function claimedRun(id: string) {
+    const at = await store.now();
+    const { builder, write } = RunBuilder.start(id, { at }, [scheduled('a', at - 1)]);
+    assert.deepEqual(await store.commit({ writes: [write] }), { ok: true });
+    const [task] = await store.claimTasks({ owner: 'w1', limit: 1, leaseMs: LEASE, kinds: ['step'] });
+    assert.equal(task?.runId, id);
+    return { builder, lease: { taskId: task.id, owner: 'w1', token: task.token } };
+  }
+
+  test('a lease taken over while the commit waits for the task row: nothing is written, stale-lease', async () => {
+    const { builder, lease } = await claimedRun('raced');
+    const thief = new Client({ connectionString: POSTGRES_TEST_URL });
+    await thief.connect();
+    try {
+      // Another worker re-claims the task and holds the row until it commits.
+      await thief.query('BEGIN');
+      await thief.query(
+        `UPDATE "${schema}".tasks SET lease_owner = 'w2', lease_token = lease_token + 1 WHERE id = $1`,
+        [lease.taskId],
+      );
+      const at = await store.now();
+      const commit = store.commit({
+        writes: [builder.next([completed('a', 'done'), scheduled('b', at - 1)], at)],
+        complete: lease,
+        claim: { owner: 'w1', limit: 1, leaseMs: LEASE, kinds: ['step'] },
+      });
+      // The commit's snapshot still shows w1's lease; let it reach the task row and wait there.
+      await waitForLockWait();
+      await thief.query('COMMIT');
+      assert.deepEqual(await commit, { ok: false, reason: 'stale-lease', taskId: lease.taskId });
+    } finally {
+      await thief.end();
+    }
+    assert.deepEqual(
+      (await store.loadEvents('raced')).map((e) => e.type),
+      ['RunStarted', 'StepScheduled'],
+    );
+    assert.equal((await store.getRun('raced'))?.seq, 2);
+    assert.equal((await store.getTask(lease.taskId))?.owner, 'w2');
+  });
+
+  test('a chain step result is one statement', async () => {
+    const { builder, lease } = await claimedRun('chain');
+    const at = await store.now();
+    const seen: string[] = [];
+    const original = Client.prototype.query;
+    Client.prototype.query = function (this: Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
+      if (text) seen.push(text.trim().split(/\s+/)[0]);
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof Client.prototype.query;
+    try {
+      const result = await store.commit({
+        writes: [builder.next([completed('a', 'done'), scheduled('b', at - 1)], at)],
+        complete: lease,
+        claim: { owner: 'w1', limit: 1, leaseMs: LEASE, kinds: ['step'] },
+      });
+      assert.ok(result.ok);
+      assert.deepEqual(
+        result.claimed?.map((t) => [t.path, t.owner]),
+        [['b', 'w1']],
+      );
+    } finally {
+      Client.prototype.query = original;
+    }
+    assert.deepEqual(seen, ['WITH'], 'one statement, no BEGIN/COMMIT');
+    assert.deepEqual(
+      (await store.loadEvents('chain')).map((e) => e.type),
+      ['RunStarted', 'StepScheduled', 'StepCompleted', 'StepScheduled'],
+    );
+    assert.deepEqual(
+      (await store.getSteps('chain')).map((s) => [s.path, s.status]),
+      [
+        ['a', 'completed'],
+        ['b', 'scheduled'],
+      ],
+    );
+  });
+});
+
+/** Until some backend of this database waits for a row lock. */
+async function waitForLockWait(): Promise<void> {
+  const admin = new Client({ connectionString: POSTGRES_TEST_URL });
+  await admin.connect();
+  try {
+    for (let i = 0; i < 200; i++) {
+      const { rows } = await admin.query(
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()",
+      );
+      if (rows.length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error('the commit never waited for the task row');
+  } finally {
+    await admin.end();
+  }
+}
