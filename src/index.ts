@@ -32,6 +32,7 @@ export {
   type StartOptions,
   type WorkflowSummary,
 } from './runtime/engine.ts';
+export { envSecrets, type SecretsProvider } from './runtime/secrets.ts';
 export type { Worker, WorkerOptions } from './runtime/worker.ts';
 export { openStore } from './store/open.ts';
 export { SqliteStore } from './store/sqlite/sqlite-store.ts';

@@ -42,7 +42,7 @@ export class AgentSession {
   usage: Usage = ZERO_USAGE;
   readonly toolNames: string[] = [];
   #tools?: Promise<Map<string, AgentTool>>;
-  readonly #models = new Map<string, LanguageModelV3>();
+  readonly #models = new Map<string, Promise<LanguageModelV3>>();
 
   constructor(ctx: ExecuteContext, request: AgentRequest, agents: AgentServices) {
     this.ctx = ctx;
@@ -61,10 +61,21 @@ export class AgentSession {
   }
 
   /** The provider model for `model` (one of the chain), built on first use. */
-  model(model: string): LanguageModelV3 {
+  model(model: string): Promise<LanguageModelV3> {
     let resolved = this.#models.get(model);
     if (!resolved) {
-      resolved = resolveModel({ ...this.request, model }, this.agents.models);
+      const { models } = this.agents;
+      const secrets = this.ctx.secrets;
+      // The key joins what this step redacts: providers echo a refused key in their error messages.
+      const keys = {
+        get: async (name: string) => {
+          const value = await models.secrets.get(name);
+          if (value) secrets?.conceal(value);
+          return value;
+        },
+      };
+      resolved = resolveModel({ ...this.request, model }, { ...models, secrets: keys });
+      resolved.catch(() => this.#models.delete(model));
       this.#models.set(model, resolved);
     }
     return resolved;

@@ -21,7 +21,7 @@ export interface ModelCall extends TurnRequest {
   /** The model chain, primary first, each `provider:model-id`. */
   models: readonly string[];
   /** Builds a provider model; called only when that model is really called (not on a cache hit or replay). */
-  resolve(model: string): LanguageModelV3;
+  resolve(model: string): LanguageModelV3 | Promise<LanguageModelV3>;
 }
 
 export interface CallPolicy {

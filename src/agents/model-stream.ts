@@ -48,7 +48,7 @@ export interface TurnAnswer {
 export async function streamTurn(
   request: TurnRequest,
   model: string,
-  resolved: () => LanguageModelV3,
+  resolved: () => LanguageModelV3 | Promise<LanguageModelV3>,
 ): Promise<TurnAnswer> {
   const tools: Record<string, Tool> = {};
   for (const tool of request.tools) {
@@ -57,7 +57,7 @@ export async function streamTurn(
   let result: ReturnType<typeof streamText>;
   try {
     result = streamText({
-      model: resolved(),
+      model: await resolved(),
       system: request.system,
       messages: request.messages,
       tools: request.tools.length > 0 ? tools : undefined,

@@ -1,16 +1,17 @@
 /**
- * Resolves `provider:model-id` to an AI SDK language model. Keys and endpoints come from the
- * worker's environment (or the role's `apiKeyEnv` / `baseURL`) at call time, never from
- * history: a missing key fails with one message saying which variable to set. Record and
- * replay (record-replay.ts) wrap or replace the model here, so every call site gets them. The
- * built-in providers fetch through checkedFetch (stream-response.ts), which refuses a 200 answer
- * that is not an event stream.
+ * Resolves `provider:model-id` to an AI SDK language model. Keys come from the engine's secrets
+ * provider (by default the worker's environment), endpoints from the environment (or the role's
+ * `apiKeyEnv` / `baseURL`), at call time and never from history: a missing key fails with one
+ * message saying which name to set. Record and replay (record-replay.ts) wrap or replace the
+ * model here, so every call site gets them. The built-in providers fetch through checkedFetch
+ * (stream-response.ts), which refuses a 200 answer that is not an event stream.
  */
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { wrapLanguageModel } from 'ai';
+import type { SecretsProvider } from '../runtime/secrets.ts';
 import { notConfigured } from './llm-errors.ts';
 import { createMockModel } from './mock-provider.ts';
 import { recordingMiddleware, replayModel } from './record-replay.ts';
@@ -22,7 +23,12 @@ export type ProviderEnv = Readonly<Record<string, string | undefined>>;
 export type ModelFactory = (modelId: string) => LanguageModelV3;
 
 export interface ModelSettings {
+  /** Endpoints and Baton's LLM settings (BATON_LLM_*). */
   env: ProviderEnv;
+  /** API keys, by name (OPENAI_API_KEY, ANTHROPIC_API_KEY, a role's apiKeyEnv). */
+  secrets: SecretsProvider;
+  /** True when `secrets` is the engine's own provider rather than the environment, for messages. */
+  customSecrets: boolean;
   providers: Readonly<Record<string, ModelFactory>>;
   /** File to record real exchanges into (BATON_LLM_RECORD). */
   record?: string;
@@ -53,10 +59,10 @@ export function splitModel(model: string): { provider: string; modelId: string }
     : { provider: model.slice(0, separator), modelId: model.slice(separator + 1) };
 }
 
-export function resolveModel(request: ModelRequest, settings: ModelSettings): LanguageModelV3 {
+export async function resolveModel(request: ModelRequest, settings: ModelSettings): Promise<LanguageModelV3> {
   const { provider } = splitModel(request.model);
   if (settings.replay && provider !== 'mock') return replayModel(settings.replay, request.model);
-  const model = providerModel(request, settings);
+  const model = await providerModel(request, settings);
   if (settings.record && provider !== 'mock') {
     return wrapLanguageModel({
       model,
@@ -66,7 +72,7 @@ export function resolveModel(request: ModelRequest, settings: ModelSettings): La
   return model;
 }
 
-function providerModel(request: ModelRequest, settings: ModelSettings): LanguageModelV3 {
+async function providerModel(request: ModelRequest, settings: ModelSettings): Promise<LanguageModelV3> {
   const { provider, modelId } = splitModel(request.model);
   if (request.baseURL !== undefined && provider !== 'mock')
     checkBaseURL(request.model, request.baseURL, settings);
@@ -78,12 +84,12 @@ function providerModel(request: ModelRequest, settings: ModelSettings): Language
     case 'mock':
       return createMockModel(modelId, request.mock);
     case 'openai': {
-      const apiKey = key(request, env, 'OPENAI_API_KEY');
+      const apiKey = await key(request, settings, 'OPENAI_API_KEY');
       // Chat Completions rather than the Responses API: every OpenAI-compatible server speaks it too.
       return createOpenAI({ apiKey, baseURL: request.baseURL ?? env.OPENAI_BASE_URL, fetch }).chat(modelId);
     }
     case 'anthropic': {
-      const apiKey = key(request, env, 'ANTHROPIC_API_KEY');
+      const apiKey = await key(request, settings, 'ANTHROPIC_API_KEY');
       return createAnthropic({ apiKey, baseURL: request.baseURL ?? env.ANTHROPIC_BASE_URL, fetch })(modelId);
     }
     case 'ollama':
@@ -106,7 +112,7 @@ function providerModel(request: ModelRequest, settings: ModelSettings): Language
       return createOpenAICompatible({
         name: 'openai-compatible',
         baseURL,
-        apiKey: env[keyName] || undefined,
+        apiKey: (await settings.secrets.get(keyName)) || undefined,
         includeUsage: true,
         fetch,
       }).chatModel(modelId);
@@ -120,13 +126,15 @@ function providerModel(request: ModelRequest, settings: ModelSettings): Language
   }
 }
 
-function key(request: ModelRequest, env: ProviderEnv, defaultName: string): string {
+async function key(request: ModelRequest, settings: ModelSettings, defaultName: string): Promise<string> {
   const name = request.apiKeyEnv ?? defaultName;
-  const value = env[name];
+  const value = await settings.secrets.get(name);
   if (!value) {
     throw notConfigured(
       request.model,
-      `no API key: set ${name} in the environment of the worker that runs agent steps`,
+      settings.customSecrets
+        ? `no API key: set ${name} in the engine's secrets provider (createEngine({ secrets }))`
+        : `no API key: set ${name} in the environment of the worker that runs agent steps`,
     );
   }
   return value;

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { BatonError } from '../errors.ts';
 import type { ExecuteServices } from '../kinds/types.ts';
+import { envSecrets, type SecretsProvider } from '../runtime/secrets.ts';
 import type { Store } from '../store/types.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import { type CircuitBreakerOptions, CircuitBreakers } from './circuit-breaker.ts';
@@ -20,7 +21,10 @@ import type { RunWorkflow } from './tools/workflow-tool.ts';
 import { onceWarner, type PricingContext } from './usage.ts';
 
 export interface AgentEngineOptions {
-  /** Where API keys and base URLs are read from (default: process.env of the worker). */
+  /**
+   * Where base URLs are read from (default: process.env of the worker), and API keys too unless
+   * the engine has a secrets provider (createEngine({ secrets })).
+   */
   env?: ProviderEnv;
   /** Price overrides and additions, merged over the defaults and BATON_LLM_PRICES. */
   prices?: Partial<PriceTable>;
@@ -38,10 +42,11 @@ export interface AgentEngineOptions {
   circuitBreaker?: CircuitBreakerOptions;
 }
 
-/** What the engine lends its agent services: the store (response cache) and its clock (breakers). */
+/** What the engine lends its agent services: the store (response cache), its clock (breakers), its secrets (API keys). */
 export interface AgentHost {
   store?: Store;
   clock?: Clock;
+  secrets?: SecretsProvider;
 }
 
 export class AgentServices {
@@ -58,6 +63,8 @@ export class AgentServices {
     const env = options.env ?? process.env;
     this.models = {
       env,
+      secrets: host.secrets ?? envSecrets(env),
+      customSecrets: host.secrets !== undefined,
       providers: options.providers ?? {},
       record: options.record ?? (env.BATON_LLM_RECORD || undefined),
       replay: options.replay ?? (env.BATON_LLM_REPLAY || undefined),

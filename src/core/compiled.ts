@@ -13,7 +13,9 @@ import {
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { StepKind } from '../kinds/types.ts';
 import type { StepDefinition, WorkflowDefinition } from '../language/model.ts';
+import { secretNames } from '../language/secrets-section.ts';
 import type { WorkflowRef } from './events.ts';
+import { secretTable } from './secret-refs.ts';
 
 export interface StepEntry {
   step: StepDefinition;
@@ -31,6 +33,10 @@ export class CompiledWorkflow {
   readonly entries = new Map<string, StepEntry>();
   /** Sibling step lists by owner key: '' for top level, `<stepId>:<blockKey>` for blocks. */
   readonly lists = new Map<string, StepDefinition[]>();
+  /** Names the `secrets:` section declares. */
+  readonly secretNames: readonly string[];
+  /** The `secrets` variable of expressions: each declared name mapped to its placeholder (secret-refs.ts). */
+  readonly secretPlaceholders: Readonly<Record<string, string>>;
   /** Per list, which sibling ids depend on each id (reverse of `needs`). */
   readonly #values = new WeakMap<object, CompiledValue>();
   readonly #strings = new Map<string, CompiledValue>();
@@ -40,6 +46,8 @@ export class CompiledWorkflow {
     this.definition = definition;
     this.ref = ref;
     this.registry = registry;
+    this.secretNames = secretNames(definition.sections.secrets);
+    this.secretPlaceholders = Object.freeze(secretTable(this.secretNames));
     this.#index(definition.steps, undefined);
   }
 

@@ -14,6 +14,8 @@ import type { CompiledWorkflow } from './compiled.ts';
 import type { RunEvent, RunEventBody } from './events.ts';
 import { Frontier } from './frontier.ts';
 import { childScope, expressionScope, type Scope, TOP_SCOPE } from './scope.ts';
+import { guardOutcome, guardRunOutput } from './secret-guard.ts';
+import { nonceOf, secretTable } from './secret-refs.ts';
 import { type BlockState, evolve, type RunState, type StepState, TERMINAL_STEP_STATUSES } from './state.ts';
 
 const MAX_PASSES = 100_000;
@@ -84,6 +86,8 @@ class Pass {
   readonly now: number;
   readonly emit: (body: RunEventBody) => void;
   inFlight = 0;
+  /** Nonces of the secret references evaluated since the current step hook started (secret-refs.ts). */
+  #issued = new Set<string>();
 
   constructor(wf: CompiledWorkflow, state: RunState, now: number, emit: (body: RunEventBody) => void) {
     this.wf = wf;
@@ -354,17 +358,26 @@ class Pass {
       evaluate: (value) => this.#evaluate(value, scope),
       evaluateWith: (value, vars) => this.#evaluate(value, scope, vars),
     };
+    const outer = this.#issued;
+    this.#issued = new Set();
     try {
-      return hook(entry.kind, ctx);
+      return guardOutcome(hook(entry.kind, ctx), entry.kind, step.id, this.#issued);
     } catch (error) {
       return { type: 'fail', error: expressionFailure(error, `step "${step.id}"`) };
+    } finally {
+      this.#issued = outer;
     }
   }
 
   #evaluate(value: unknown, scope: Scope, extra?: Record<string, unknown>): unknown {
     const compiled = this.wf.value(value);
     if (!compiled.isDynamic) return value;
-    return compiled.evaluate(expressionScope(this.wf, this.state, scope, compiled, extra));
+    const variables = expressionScope(this.wf, this.state, scope, compiled, extra);
+    if (!compiled.references.roots.includes('secrets')) return compiled.evaluate(variables);
+    // Once with placeholders to derive the nonce, once with the references it authenticates.
+    const nonce = nonceOf(compiled.evaluate(variables));
+    this.#issued.add(nonce);
+    return compiled.evaluate({ ...variables, secrets: secretTable(this.wf.secretNames, nonce) });
   }
 
   #applyOutcome(
@@ -451,10 +464,13 @@ class Pass {
         return;
       }
     }
+    this.#issued = new Set();
     try {
       const output =
         this.wf.definition.output === undefined ? null : this.#evaluate(this.wf.definition.output, TOP_SCOPE);
-      this.emit({ type: 'RunCompleted', output: (output ?? null) as JsonValue });
+      const misplaced = guardRunOutput(output, this.#issued);
+      if (misplaced) this.emit({ type: 'RunFailed', error: misplaced });
+      else this.emit({ type: 'RunCompleted', output: (output ?? null) as JsonValue });
     } catch (error) {
       this.emit({ type: 'RunFailed', error: expressionFailure(error, 'workflow output') });
     }

@@ -90,6 +90,8 @@ export function expressionScope(
     }
     variables.steps = view;
   }
+  // References, never values: the scheduler must not see a secret (secret-refs.ts).
+  if (roots.includes('secrets')) variables.secrets = wf.secretPlaceholders;
   if (extra) Object.assign(variables, extra);
   return variables;
 }

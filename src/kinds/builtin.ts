@@ -2,6 +2,7 @@
 
 import { budgetSectionSchema } from '../agents/budget.ts';
 import { agentsSectionSchema, toolsSectionSchema } from '../agents/sections.ts';
+import { secretsSectionSchema } from '../language/secrets-section.ts';
 import { agentKind } from './agent.ts';
 import { approvalKind } from './approval.ts';
 import { failKind } from './fail.ts';
@@ -41,6 +42,7 @@ export function createBuiltinRegistry(): KindRegistry {
   registry
     .registerSection('agents', agentsSectionSchema)
     .registerSection('tools', toolsSectionSchema)
-    .registerSection('budget', budgetSectionSchema);
+    .registerSection('budget', budgetSectionSchema)
+    .registerSection('secrets', secretsSectionSchema);
   return registry;
 }

@@ -25,7 +25,7 @@ import {
   readLimited,
   statusError,
 } from './http-response.ts';
-import { asJson } from './shared.ts';
+import { asJson, inputWithSecrets } from './shared.ts';
 import type { ExecuteContext, SchemaKit, StepKind } from './types.ts';
 
 export interface HttpConfig {
@@ -51,6 +51,7 @@ export const httpKind: StepKind<HttpConfig> = {
   key: 'http',
   description: 'Makes an HTTP request; output is { status, headers, body }. Transient failures are retried.',
   defaultRetry: { attempts: 3 },
+  secretFields: ['url', 'headers', 'query', 'body'],
 
   schema(kit: SchemaKit) {
     return z
@@ -121,7 +122,9 @@ export const httpKind: StepKind<HttpConfig> = {
 
   async execute(ctx: ExecuteContext): Promise<JsonValue> {
     const where = `HTTP step "${ctx.path}"`;
-    const request = buildRequest(ctx.input, {
+    // Secrets are put in here, on the worker, just before the request: history keeps references.
+    const input = await inputWithSecrets(ctx, httpKind.secretFields ?? []);
+    const request = buildRequest(input, {
       idempotencyKey: ctx.idempotencyKey,
       defaultTimeoutMs: ctx.services.http.fetchTimeoutMs,
       where,

@@ -32,7 +32,7 @@ export const MAX_PLAN_TASKS = 1_000;
 const BODY = 'body';
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 /** Names expressions in the body already use (the scope roots, `index`, an enclosing loop's `loop`). */
-const RESERVED_NAMES = new Set(['index', 'inputs', 'steps', 'run', 'workflow', 'env', 'loop']);
+const RESERVED_NAMES = new Set(['index', 'inputs', 'steps', 'run', 'workflow', 'env', 'secrets', 'loop']);
 
 interface PlanTask {
   id: string;

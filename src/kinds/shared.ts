@@ -4,11 +4,25 @@
  */
 import type { JsonValue, SerializedError } from '../errors.ts';
 import type { StepDefinition } from '../language/model.ts';
-import type { BlockInstanceResult, BlocksDoneContext, StartOutcome } from './types.ts';
+import type { BlockInstanceResult, BlocksDoneContext, ExecuteContext, StartOutcome } from './types.ts';
 
 /** Evaluated templates may yield `undefined` (a missing field); steps record `null` instead. */
 export function asJson(value: unknown): JsonValue {
   return value === undefined ? null : (value as JsonValue);
+}
+
+/** The step's input with the secret references of `fields` (its kind's `secretFields`) resolved. */
+export async function inputWithSecrets(ctx: ExecuteContext, fields: readonly string[]): Promise<JsonValue> {
+  const { input, secrets } = ctx;
+  if (!secrets || input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+  let resolved = input;
+  for (const field of fields) {
+    const value = input[field];
+    if (value === undefined) continue;
+    const next = await secrets.resolve(value, field);
+    if (next !== value) resolved = { ...resolved, [field]: next };
+  }
+  return resolved;
 }
 
 /** Evaluates an optional template; an absent one stays `undefined` without reaching the evaluator. */

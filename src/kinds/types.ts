@@ -189,6 +189,23 @@ export interface ExecuteContext {
   publish(type: string, data: JsonValue): void;
   log(message: string, fields?: Record<string, unknown>): void;
   services: ExecuteServices;
+  /** The step's secrets: resolves references right before a request, and redacts what it revealed. */
+  secrets?: StepSecrets;
+}
+
+/**
+ * Secret references of one step execution (core/secret-refs.ts). Values are looked up in the
+ * engine's secrets provider; everything the step records or logs is redacted of them.
+ */
+export interface StepSecrets {
+  /** Replaces the step's secret references in `value` with the secrets; `field` names it in errors. */
+  resolve<T extends JsonValue>(value: T, field: string): Promise<T>;
+  /** Adds a value read elsewhere (an LLM API key) to what is redacted. */
+  conceal(value: string): void;
+  /** The `secrets` variable for templates the worker evaluates (agent HTTP tools, MCP headers and env). */
+  references(): Record<string, string>;
+  /** Replaces every secret revealed so far with `***`. */
+  redact<T>(value: T): T;
 }
 
 /** Host facilities, owned by the engine and handed to kinds. Extended by later features. */
@@ -226,6 +243,11 @@ export interface StepKind<C = unknown> {
   start(ctx: StartContext<C>): StartOutcome;
   onBlocksDone?(ctx: BlocksDoneContext<C>): StartOutcome;
   execute?(ctx: ExecuteContext): Promise<JsonValue>;
+  /**
+   * Top-level fields of the task input where `execute` resolves secret references before its side
+   * effect (http: url, headers, query, body). A reference anywhere else fails the step when it starts.
+   */
+  secretFields?: readonly string[];
   /** Default retry policy for this kind when the workflow sets none (e.g. http retries transient errors). */
   defaultRetry?: Partial<RetryPolicy>;
 }

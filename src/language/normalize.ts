@@ -21,6 +21,8 @@ import { createSchemaKit } from './kit.ts';
 import { DEFAULT_RETRY, type RetryPolicy, type WorkflowDefinition } from './model.ts';
 import { checkOutputReferences, checkStepReferences } from './references.ts';
 import { documentFields, SECTION_KEYS } from './schemas.ts';
+import { checkSectionSecrets } from './secret-references.ts';
+import { secretNames } from './secrets-section.ts';
 import type { StepScope } from './step-tree.ts';
 import { mergeRetry, StepChecker } from './steps.ts';
 import { parseWith } from './zod-issues.ts';
@@ -115,10 +117,12 @@ function buildDefinition(
     sink,
     ids: checker.ids,
     inputNames: Object.keys(inputs),
+    secretNames: secretNames(raw.secrets),
     rootScope,
     scalarSource: context.scalarSource,
   };
   checkStepReferences(checker.nodes, referenceContext);
+  checkSectionSecrets(raw, referenceContext);
   if (raw.output !== undefined) checkOutputReferences(raw.output, referenceContext);
   checkCycles(scopes, sink);
   if (sink.count > 0) return undefined;

@@ -9,6 +9,7 @@ import { BatonError } from '../errors.ts';
 import { BUILTIN_FUNCTIONS, compileExpression, compileTemplate } from '../expr/index.ts';
 import { didYouMean, type IssuePath, type IssueSink, suggest } from './issues.ts';
 import { isExpressionSchema } from './kit.ts';
+import { checkSecretNames, offsetInScalar } from './secret-references.ts';
 import {
   addNeed,
   ancestry,
@@ -19,7 +20,7 @@ import {
 } from './step-tree.ts';
 import { schemasAt } from './zod-walk.ts';
 
-export const BASE_ROOTS = ['inputs', 'steps', 'run', 'workflow', 'env'] as const;
+export const BASE_ROOTS = ['inputs', 'steps', 'run', 'workflow', 'env', 'secrets'] as const;
 /** Status functions the scheduler supplies when it evaluates `if`. */
 export const STATUS_FUNCTIONS = ['always', 'success', 'failure', 'cancelled'] as const;
 const FUNCTIONS = [...BUILTIN_FUNCTIONS, ...STATUS_FUNCTIONS];
@@ -28,6 +29,8 @@ export interface ReferenceContext {
   sink: IssueSink;
   ids: ReadonlyMap<string, StepNode>;
   inputNames: readonly string[];
+  /** Names the `secrets:` section declares. */
+  secretNames: readonly string[];
   rootScope: StepScope;
   /** Raw text of scalars, to point at the exact column of an expression error. */
   scalarSource?: (path: IssuePath) => string | undefined;
@@ -124,6 +127,8 @@ function checkSite(site: Site, node: StepNode | undefined, context: ReferenceCon
         : compileTemplate(site.text, options);
     steps = compiled.references.steps;
     if (compiled.references.roots.includes('inputs')) checkInputNames(site, context);
+    if (compiled.references.roots.includes('secrets'))
+      checkSecretNames(site.path, site.text, site.mode, context);
   } catch (error) {
     // Anything the compiler throws is a problem with this expression, never a reason to abort the whole check.
     if (error instanceof BatonError) {
@@ -144,14 +149,7 @@ function checkSite(site: Site, node: StepNode | undefined, context: ReferenceCon
  * simply quoted scalar, that column maps onto the file, so the issue points at the offending character.
  */
 function columnInScalar(site: Site, error: BatonError, context: ReferenceContext): number | undefined {
-  const column = error.details.column;
-  const raw = context.scalarSource?.(site.path);
-  if (typeof column !== 'number' || raw === undefined || raw.includes('\n')) return undefined;
-  if (raw === site.text) return column - 1;
-  const quote = raw[0];
-  if ((quote === '"' || quote === "'") && raw.endsWith(quote) && raw.slice(1, -1) === site.text)
-    return column;
-  return undefined;
+  return offsetInScalar(site.text, context.scalarSource?.(site.path), error.details.column);
 }
 
 const INPUT_MEMBER = /(?<![\w$.])inputs\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*(['"])([^'"\\]*)\2\s*\])/g;

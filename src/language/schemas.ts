@@ -208,6 +208,8 @@ export const SECTION_DESCRIPTIONS: Record<(typeof SECTION_KEYS)[number], string>
   agents: 'Agent roles (model, instructions, tools) defined once and used by agent steps.',
   budget: 'Spending limits of a run (tokens, USD) and what happens when they are exceeded.',
   triggers: 'Cron schedules and webhooks that start runs.',
-  secrets: 'Secrets the workflow uses, by name; resolved at run time and never stored.',
+  secrets:
+    'Secrets the workflow reads as ${{ secrets.NAME }}: a list of names or a map of name to description; ' +
+    'resolved by the worker when a request is sent, never stored.',
   tools: 'Tools available to agents.',
 };

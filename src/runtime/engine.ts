@@ -34,6 +34,7 @@ import { openStore } from '../store/open.ts';
 import type { PendingApproval, RunFilter, Store, UsageGroup, UsageQuery } from '../store/types.ts';
 import { type Clock, defaultIdGenerator, type IdGenerator, systemClock } from '../util/clock.ts';
 import { type Committed, RunManager } from './run-manager.ts';
+import { type SecretsProvider, type SecretsSource, secretsSource } from './secrets.ts';
 import { createTaskRunner } from './task-runner.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
@@ -50,6 +51,11 @@ export interface EngineOptions {
   sandbox?: { timeoutMs?: number; memoryBytes?: number };
   /** Agent steps: API-key environment, price overrides, extra providers, MCP servers, record/replay. */
   agents?: AgentEngineOptions;
+  /**
+   * Where `${{ secrets.NAME }}` and LLM API keys are looked up, on the worker, when a request is
+   * sent (default: the worker's environment; LLM keys then come from `agents.env` when given).
+   */
+  secrets?: SecretsProvider;
 }
 
 export interface WorkflowSummary {
@@ -108,6 +114,7 @@ export class Engine {
   readonly #listeners = new Set<(event: EngineEvent) => void>();
   readonly #options: EngineOptions;
   readonly #agents: AgentServices;
+  readonly #secrets: SecretsSource;
   #worker?: Worker;
 
   constructor(store: Store, options: EngineOptions = {}) {
@@ -118,7 +125,12 @@ export class Engine {
     this.log = options.logger ?? pino({ level: process.env.BATON_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     this.#ids = options.ids ?? defaultIdGenerator(this.clock);
     this.#runs = new RunManager(store, this.registry, this.clock);
-    this.#agents = new AgentServices(options.agents, this.log, { store, clock: this.clock });
+    this.#secrets = secretsSource(options.secrets);
+    this.#agents = new AgentServices(options.agents, this.log, {
+      store,
+      clock: this.clock,
+      secrets: options.secrets,
+    });
     this.#runs.onCommit((committed) => this.#afterCommit(committed));
   }
 
@@ -354,6 +366,7 @@ export class Engine {
       runs: this.#runs,
       store: this.store,
       log: this.log,
+      secrets: this.#secrets,
       services: {
         handlers: this.#handlers,
         http: {

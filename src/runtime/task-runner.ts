@@ -28,12 +28,16 @@ import type {
 import type { ClaimedTask, ClaimOptions, Store } from '../store/types.ts';
 import { reserveForStep } from './budget-reservations.ts';
 import type { RunManager } from './run-manager.ts';
+import type { SecretsSource } from './secrets.ts';
+import { ExecutionSecrets } from './step-secrets.ts';
 import { lease } from './worker.ts';
 
 export interface TaskRunnerDeps {
   runs: RunManager;
   store: Store;
   services: ExecuteServices;
+  /** Where the values of `${{ secrets.NAME }}` (and LLM keys read through it) come from. */
+  secrets: SecretsSource;
   log: Logger;
   publish(runId: string, path: string, type: string, data: JsonValue): void;
   startChild(parentRunId: string, path: string): Promise<void>;
@@ -91,6 +95,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
             );
           }, definition.timeout);
     const progress = { ...step.progress };
+    // Whatever the step records, publishes or logs is redacted of the secrets it revealed.
+    const secrets = new ExecutionSecrets(deps.secrets, wf.secretNames, step.input ?? null);
     const ctx: ExecuteContext = {
       requestApproval: async (key, request) => {
         const recorded = progress[approvalProgressKey(key)];
@@ -108,16 +114,20 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       step: definition,
       signal: controller.signal,
       services: deps.services,
-      publish: (type, data) => deps.publish(task.runId, task.path, type, data),
+      secrets,
+      publish: (type, data) => deps.publish(task.runId, task.path, type, secrets.redact(data)),
       log: (message, fields) =>
-        log.info({ runId: task.runId, step: task.path, attempt: task.attempt, ...fields }, message),
+        log.info(
+          secrets.redact({ runId: task.runId, step: task.path, attempt: task.attempt, ...fields }),
+          secrets.redact(message),
+        ),
       memo: async <T extends JsonValue>(
         key: string,
         fn: () => Promise<T>,
         options?: MemoOptions<T>,
       ): Promise<T> => {
         if (Object.hasOwn(progress, key)) return progress[key] as T;
-        const value = await fn();
+        const value = secrets.redact(await fn());
         const usage = options?.usage?.(value);
         const recorded = await runs.mutate(
           task.runId,
@@ -139,12 +149,13 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       if (!entry.kind.execute)
         throw new BatonError('KIND_NOT_EXECUTABLE', `step kind "${entry.kind.key}" has no execute`);
       const output = await entry.kind.execute(ctx);
-      result = { ok: true, output: output ?? null };
+      result = { ok: true, output: secrets.redact(output ?? null) };
     } catch (error) {
       if (error instanceof SuspendStep && !signal.aborted) {
         if (timer) clearTimeout(timer);
         signal.removeEventListener('abort', onLeaseAbort);
-        const { key, request } = error;
+        const { key } = error;
+        const request = secrets.redact(error.request);
         const approval: ApprovalRequest = {
           message: request.message,
           payload: request.payload,
@@ -175,7 +186,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
           },
         };
       } else {
-        result = { ok: false, error: serializeError(error) };
+        result = { ok: false, error: secrets.redact(serializeError(error)) };
       }
     } finally {
       if (timer) clearTimeout(timer);

@@ -62,7 +62,7 @@ describe('expressions', () => {
         'steps:',
         '  - id: a',
         '    task: t',
-        '    input: ${{ secrets.key }}',
+        '    input: ${{ secretz.key }}',
         '  - id: b',
         '    task: t',
         '    input: ${{ item }}',
@@ -79,7 +79,7 @@ describe('expressions', () => {
         [11, 25, 'steps.2.if'],
       ],
     );
-    assert.match(issues[0].message, /Unknown name "secrets"/);
+    assert.match(issues[0].message, /Unknown name "secretz".*did you mean "secrets"\?/);
     assert.match(issues[1].message, /Unknown name "item"/);
     assert.match(issues[2].message, /Unknown function "nosuchfn"/);
   });

@@ -32,7 +32,9 @@ export function httpTool(spec: HttpToolSpec, step: ExecuteContext): AgentTool {
         : { ok: false, errors };
     },
     async execute(args, ctx) {
-      const request = { ...(template.evaluate({ args }) as Record<string, JsonValue>) };
+      // `${{ secrets.X }}` becomes a reference here; the http kind puts the value in just before sending.
+      const secrets = step.secrets?.references() ?? {};
+      const request = { ...(template.evaluate({ args, secrets }) as Record<string, JsonValue>) };
       if (!template.references.roots.includes('args')) placeArguments(request, args);
       const output = (await httpKind.execute!({
         ...step,

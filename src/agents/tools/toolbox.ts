@@ -8,6 +8,7 @@ import type { ExecuteContext } from '../../kinds/types.ts';
 import type { AgentRequest, ApprovalSpec } from '../role.ts';
 import type { AgentServices } from '../services.ts';
 import { httpTool } from './http-tool.ts';
+import { mcpWithSecrets } from './mcp-secrets.ts';
 import { registeredTool } from './registered.ts';
 import type { AgentTool } from './types.ts';
 import { type RunWorkflow, workflowTool } from './workflow-tool.ts';
@@ -37,7 +38,8 @@ export async function buildToolbox(
     else add(workflowTool(ref, runWorkflow), 'a workflow tool');
   }
   if (request.mcp.length > 0) {
-    for (const tool of await agents.mcp.toolsFor(request.mcp, step.signal)) add(tool, 'an MCP server');
+    const servers = await mcpWithSecrets(request.mcp, step);
+    for (const tool of await agents.mcp.toolsFor(servers, step.signal)) add(tool, 'an MCP server');
   }
   return tools;
 }
