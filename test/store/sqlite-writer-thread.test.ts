@@ -1,7 +1,8 @@
 /**
- * The SQLite store's writer thread (src/store/sqlite/write-path.ts): writes move to it when
- * a group commit holds many runs, stay on the store's own connection under light load, come
- * back when the thread has idled, and an unclosed store never keeps the process alive.
+ * The SQLite store's opt-in writer thread (src/store/sqlite/write-path.ts): off by default;
+ * with 'auto', writes move to it when a group commit holds many runs, stay on the store's
+ * own connection under light load and come back when the thread has idled; an unclosed
+ * store never keeps the process alive.
  * The full contract suite also runs with writes on the thread (sqlite.contract.test.ts).
  */
 import assert from 'node:assert/strict';
@@ -42,15 +43,22 @@ async function startRuns(store: SqliteStore, prefix: string, count: number): Pro
 }
 
 describe('SQLite writer thread', () => {
-  test('light load keeps writes on the store connection', () =>
+  test('by default writes stay on the store connection, even in a big group commit', () =>
     withStore({}, async (store) => {
+      await startRuns(store, 'default', 60);
+      assert.equal(store.writesOnThread, false);
+      assert.equal((await store.listRuns({ limit: 100 })).length, 60);
+    }));
+
+  test("'auto': light load keeps writes on the store connection", () =>
+    withStore({ writerThread: 'auto' }, async (store) => {
       for (let i = 0; i < 5; i++) await startRuns(store, `light${i}`, 3);
       assert.equal(store.writesOnThread, false);
       assert.equal((await store.listRuns({ limit: 100 })).length, 15);
     }));
 
-  test('a group commit of many runs moves writes to the thread; every write lands and reads see it', () =>
-    withStore({}, async (store) => {
+  test("'auto': a group commit of many runs moves writes to the thread; every write lands and reads see it", () =>
+    withStore({ writerThread: 'auto' }, async (store) => {
       await startRuns(store, 'burst', 60);
       assert.equal(store.writesOnThread, true);
       // What the thread committed is visible on the store's own connection at once.
@@ -68,8 +76,8 @@ describe('SQLite writer thread', () => {
       assert.equal((await store.listRuns({ limit: 200 })).length, 90);
     }));
 
-  test('an idle thread ends; writes go on (on the store connection) and can move back', () =>
-    withStore({ writerThreadIdleMs: 40 }, async (store) => {
+  test("'auto': an idle thread ends; writes go on (on the store connection) and can move back", () =>
+    withStore({ writerThread: 'auto', writerThreadIdleMs: 40 }, async (store) => {
       await startRuns(store, 'first', 40);
       assert.equal(store.writesOnThread, true);
       const deadline = Date.now() + 5_000;

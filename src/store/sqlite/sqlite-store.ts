@@ -44,8 +44,9 @@ export interface SqliteStoreOptions {
   clock?: Clock;
   busyTimeoutMs?: number;
   /**
-   * When writes move to a writer thread (file databases only; see write-path.ts): 'auto'
-   * (the default) under heavy load, 'always' from the start, 'never'.
+   * Whether writes may move to a writer thread (file databases only; see write-path.ts):
+   * 'never' (the default: on the 2-core benchmark machine the thread cost more CPU per step
+   * than it overlapped, see docs/benchmarks.md), 'auto' (under heavy load), 'always'.
    */
   writerThread?: 'auto' | 'always' | 'never';
   /** How long an idle writer thread lives (ms) in 'auto' mode. */
@@ -69,7 +70,7 @@ export class SqliteStore implements Store {
     const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     this.#db = new DatabaseSync(options.path, { timeout: busyTimeoutMs });
     this.#db.exec(CONNECTION_PRAGMAS);
-    const mode = options.writerThread ?? 'auto';
+    const mode = options.writerThread ?? 'never';
     this.#writer = new WritePath({
       db: this.#db,
       clock: this.#clock,

@@ -5,13 +5,15 @@
  * transaction (one WAL append instead of one per request); each promise resolves after
  * COMMIT, and each request stays all-or-nothing on its own (see CommitWriter).
  *
- * Writes start on the store's own connection. When a group commit holds many runs at once
- * — a throughput workload, where the engine and SQLite each have a core's worth of work —
- * writes move to a writer thread (file databases only), so that SQLite's share of each
- * commit overlaps with the engine's. A thread costs about 25 MiB, so light and latency-bound
- * workloads (one chain, runs parked on approvals) never start one, and a thread idle for
- * THREAD_IDLE_MS is ended. Nothing is reordered by a switch: writes move to the thread only
- * between two batches, and back only when the thread has nothing in flight.
+ * Writes go to the store's own connection. With a writer thread allowed (opt-in: on the
+ * 2-core benchmark machine it cost more CPU per step than it overlapped), when a group
+ * commit holds many runs at once — a throughput workload, where the engine and SQLite each
+ * have a core's worth of work — writes move to a writer thread (file databases only), so
+ * that SQLite's share of each commit can overlap with the engine's. A thread costs about
+ * 25 MiB, so light and latency-bound workloads (one chain, runs parked on approvals) never
+ * start one, and a thread idle for THREAD_IDLE_MS is ended. Nothing is reordered by a
+ * switch: writes move to the thread only between two batches, and back only when the
+ * thread has nothing in flight.
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { BatonError } from '../../errors.ts';
