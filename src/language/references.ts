@@ -20,7 +20,7 @@ import {
 } from './step-tree.ts';
 import { schemasAt } from './zod-walk.ts';
 
-export const BASE_ROOTS = ['inputs', 'steps', 'run', 'workflow', 'env', 'secrets'] as const;
+export const BASE_ROOTS = ['inputs', 'steps', 'run', 'workflow', 'secrets'] as const;
 /** Status functions the scheduler supplies when it evaluates `if`. */
 export const STATUS_FUNCTIONS = ['always', 'success', 'failure', 'cancelled'] as const;
 const FUNCTIONS = [...BUILTIN_FUNCTIONS, ...STATUS_FUNCTIONS];

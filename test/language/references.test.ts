@@ -84,6 +84,17 @@ describe('expressions', () => {
     assert.match(issues[2].message, /Unknown function "nosuchfn"/);
   });
 
+  test('the environment is not an expression root: decisions must not depend on the machine', () => {
+    const issues = issuesOf(
+      yaml('name: bad', 'steps:', '  - id: a', '    task: t', '    input: ${{ env.HOME }}'),
+    );
+    assert.deepEqual(
+      issues.map((issue) => [issue.line, issue.path.join('.')]),
+      [[5, 'steps.0.input']],
+    );
+    assert.match(issues[0].message, /Unknown name "env"/);
+  });
+
   test('every root, status function and enclosing block variable compiles', () => {
     const definition = loadWorkflowText(
       yaml(
@@ -93,7 +104,7 @@ describe('expressions', () => {
         '  - id: a',
         '    task: t',
         '    if: ${{ success() || failure() || cancelled() || always() }}',
-        '    input: ${{ [inputs.topic, run.id, workflow.name, env.HOME] }}',
+        '    input: ${{ [inputs.topic, run.id, workflow.name] }}',
         '  - id: outer',
         '    each:',
         '      items: ${{ steps.a.output }}',
