@@ -70,13 +70,7 @@ describe('PostgreSQL one-statement commit', { skip }, () => {
   test('a chain step result is one statement', async () => {
     const { builder, lease } = await claimedRun('chain');
     const at = await store.now();
-    const seen: string[] = [];
-    const original = Client.prototype.query;
-    Client.prototype.query = function (this: Client, ...args: unknown[]) {
-      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
-      if (text) seen.push(text.trim().split(/\s+/)[0]);
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof Client.prototype.query;
+    const seen = recordStatements();
     try {
       const result = await store.commit({
         writes: [builder.next([completed('a', 'done'), scheduled('b', at - 1)], at)],
@@ -89,9 +83,9 @@ describe('PostgreSQL one-statement commit', { skip }, () => {
         [['b', 'w1']],
       );
     } finally {
-      Client.prototype.query = original;
+      seen.stop();
     }
-    assert.deepEqual(seen, ['WITH'], 'one statement, no BEGIN/COMMIT');
+    assert.deepEqual(seen.statements, ['WITH'], 'one statement, no BEGIN/COMMIT');
     assert.deepEqual(
       (await store.loadEvents('chain')).map((e) => e.type),
       ['RunStarted', 'StepScheduled', 'StepCompleted', 'StepScheduled'],
@@ -104,7 +98,54 @@ describe('PostgreSQL one-statement commit', { skip }, () => {
       ],
     );
   });
+
+  test('creating a run is one statement; a second create with the same key is told which run has it', async () => {
+    const at = await store.now();
+    const seen = recordStatements();
+    let first: Awaited<ReturnType<PostgresStore['commit']>>;
+    try {
+      first = await store.commit({
+        writes: [RunBuilder.start('created', { at, idempotencyKey: 'k1' }, [scheduled('a', at - 1)]).write],
+      });
+    } finally {
+      seen.stop();
+    }
+    assert.deepEqual(first, { ok: true });
+    assert.deepEqual(seen.statements, ['WITH'], 'one statement, no BEGIN/COMMIT');
+    assert.deepEqual(
+      (await store.loadEvents('created')).map((e) => e.type),
+      ['RunStarted', 'StepScheduled'],
+    );
+    assert.equal((await store.getTask('created|step|a|1'))?.runId, 'created');
+    assert.deepEqual(
+      await store.commit({ writes: [RunBuilder.start('again', { at, idempotencyKey: 'k1' }).write] }),
+      { ok: false, reason: 'duplicate-idempotency-key', runId: 'created' },
+    );
+    assert.deepEqual(await store.commit({ writes: [RunBuilder.start('created', { at }).write] }), {
+      ok: false,
+      reason: 'conflict',
+      runId: 'created',
+    });
+    assert.equal(await store.getRun('again'), undefined);
+  });
 });
+
+/** Records the first word of every statement sent through a pg Client until stopped. */
+function recordStatements(): { statements: string[]; stop(): void } {
+  const statements: string[] = [];
+  const original = Client.prototype.query;
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
+    if (text) statements.push(text.trim().split(/\s+/)[0]);
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof Client.prototype.query;
+  return {
+    statements,
+    stop: () => {
+      Client.prototype.query = original;
+    },
+  };
+}
 
 /** Until some backend of this database waits for a row lock. */
 async function waitForLockWait(): Promise<void> {

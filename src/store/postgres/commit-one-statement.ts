@@ -1,10 +1,11 @@
 /**
- * The common commit — a worker records a step's result on one existing run and schedules
- * what follows — as ONE statement: data-modifying CTEs gated on the run's guarded UPDATE,
- * which PostgreSQL runs atomically in its implicit transaction. One round trip instead of
- * seven (BEGIN, run, lease, events, steps, tasks, COMMIT), with the same checks and lock
- * order as commitTransaction: the run row first (its UPDATE is the sequence check and also
- * requires the lease), then the leased task.
+ * The two common commits as ONE statement each: a worker recording a step's result on one
+ * existing run (and scheduling what follows), and the creation of a run. Data-modifying
+ * CTEs gated on the run row's write — the guarded UPDATE, or an INSERT … ON CONFLICT DO
+ * NOTHING — which PostgreSQL runs atomically in its implicit transaction. One round trip
+ * instead of six or seven (BEGIN, run, lease, events, steps, tasks, COMMIT), with the same
+ * checks and lock order as commitTransaction: the run row first (its UPDATE is the sequence
+ * check and also requires the lease), then the leased task.
  *
  * Every part sees the same snapshot, so a request that would touch one row twice (a task
  * both completed and removed or re-inserted, a step both upserted and removed) or that
@@ -21,23 +22,58 @@ import { DB_NOW_MS, TASKS_CHANNEL } from './sql.ts';
 /** The text of the error the statement raises to roll itself back when its lease vanished mid-way. */
 const LEASE_LOST = 'baton: lease lost during commit of run';
 
-/** Bump the suffix whenever the statement's text changes: connections keep prepared statements by name. */
-const STATEMENT_NAME = 'baton_step_commit_1';
+/**
+ * Prepared statement names; bump the suffix whenever a statement's text changes, since
+ * connections keep prepared statements by name.
+ */
+const STATEMENT_NAMES = { advance: 'baton_step_commit_1', create: 'baton_run_create_1' } as const;
 
-/** Whether `request` can be committed by `commitOneStatement`. */
-export function fitsOneStatement(request: CommitRequest): boolean {
-  const lease = request.complete;
-  if (!lease || request.verify || request.writes.length !== 1) return false;
+export type OneStatementKind = keyof typeof STATEMENT_NAMES;
+
+/** Which one-statement commit fits `request`, if any. */
+export function oneStatementKind(request: CommitRequest): OneStatementKind | undefined {
+  if (request.verify || request.writes.length !== 1) return undefined;
   const write = request.writes[0];
   const { tasks, steps } = write;
-  if (write.expectedSeq === 0 || tasks.removeAll || tasks.hold !== undefined) return false;
+  if (tasks.removeAll || tasks.hold !== undefined) return undefined;
+  if (tasks.insert.some((task) => task.runId !== write.run.id)) return undefined;
+  if (steps.upsert.some((step) => steps.remove.includes(step.path))) return undefined;
+  const lease = request.complete;
+  if (write.expectedSeq === 0) return lease || tasks.remove.length > 0 ? undefined : 'create';
+  if (!lease) return undefined;
   const touched = new Set([lease.taskId, ...tasks.remove]);
-  if (touched.size !== tasks.remove.length + 1) return false;
-  if (tasks.insert.some((task) => touched.has(task.id))) return false;
-  return !steps.upsert.some((step) => steps.remove.includes(step.path));
+  if (touched.size !== tasks.remove.length + 1) return undefined;
+  return tasks.insert.some((task) => touched.has(task.id)) ? undefined : 'advance';
 }
 
-export function oneStatementCommit(s: string): string {
+/** The statements' texts for schema `s`. */
+export function oneStatementCommits(s: string): Record<OneStatementKind, string> {
+  return { advance: advanceRun(s), create: createRun(s) };
+}
+
+/**
+ * Creating a run: the INSERT yields to an existing run with the same id or idempotency key
+ * (nothing else is written, and the transaction path says which). Parameters $8 and $10–$12
+ * (expected sequence number and lease) are the advance statement's; here they must be 0 and
+ * null, and $46–$53 carry the columns only a new run has.
+ */
+function createRun(s: string): string {
+  return `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
+    run AS (
+      INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,
+        parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at, usage)
+      SELECT $7, $46, $47, $48, $1, $49::jsonb, $2::jsonb, $3::jsonb, $50, $51, $52, $4, $53, $5, $6, $9::jsonb
+      WHERE $8::bigint = 0 AND $10::text IS NULL AND $11::text IS NULL AND $12::bigint IS NULL
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ),
+    ${tail(s)}
+    SELECT 'run' AS part, (SELECT count(*) FROM run) AS n, NULL AS id, NULL::bigint AS lease_token,
+      NULL::bigint AS lease_expires_at, NULL::integer AS lease_check
+    ${tailResult()}`;
+}
+
+function advanceRun(s: string): string {
   return `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
     run AS (
       UPDATE ${s}.runs SET status = $1, output = $2::jsonb, error = $3::jsonb, seq = $4, updated_at = $5,
@@ -50,7 +86,17 @@ export function oneStatementCommit(s: string): string {
       DELETE FROM ${s}.tasks WHERE id = $10 AND lease_owner = $11 AND lease_token = $12 AND EXISTS (SELECT 1 FROM run)
       RETURNING id
     ),
-    history AS (
+    ${tail(s)}
+    SELECT 'run' AS part, (SELECT count(*) FROM run) AS n, NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at,
+      -- The lease was taken over between the snapshot and the DELETE: fail the whole statement.
+      (SELECT ('${LEASE_LOST} ' || r.id)::integer FROM run r WHERE NOT EXISTS (SELECT 1 FROM completed)) AS lease_check
+    UNION ALL SELECT 'completed', (SELECT count(*) FROM completed), NULL, NULL, NULL, NULL
+    ${tailResult()}`;
+}
+
+/** The parts both statements share, gated on the CTE \`run\`: history, step rows, tasks, the notice. */
+function tail(s: string): string {
+  return `history AS (
       INSERT INTO ${s}.events (run_id, seq, type, at, body)
       SELECT $7, * FROM unnest($13::bigint[], $14::text[], $15::bigint[], $16::json[]) WHERE EXISTS (SELECT 1 FROM run)
     ),
@@ -97,27 +143,28 @@ export function oneStatementCommit(s: string): string {
     notified AS (
       SELECT pg_notify('${TASKS_CHANNEL}', json_build_object('schema', $45::text, 'runAt', min(run_at), 'queues', json_agg(DISTINCT queue))::text)
       FROM inserted WHERE NOT held AND lease_owner IS NULL HAVING count(*) > 0
-    )
-    SELECT 'run' AS part, (SELECT count(*) FROM run) AS n, NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at,
-      -- The lease was taken over between the snapshot and the DELETE: fail the whole statement.
-      (SELECT ('${LEASE_LOST} ' || r.id)::integer FROM run r WHERE NOT EXISTS (SELECT 1 FROM completed)) AS lease_check
-    UNION ALL SELECT 'completed', (SELECT count(*) FROM completed), NULL, NULL, NULL, NULL
-    UNION ALL SELECT 'notified', (SELECT count(*) FROM notified), NULL, NULL, NULL, NULL
+    )`;
+}
+
+function tailResult(): string {
+  return `UNION ALL SELECT 'notified', (SELECT count(*) FROM notified), NULL, NULL, NULL, NULL
     UNION ALL SELECT 'claimed', NULL, id, lease_token, lease_expires_at, NULL FROM inserted WHERE lease_owner IS NOT NULL`;
 }
 
 /**
- * Commits a request that `fitsOneStatement`. Returns undefined when nothing was written
- * because the run's sequence number or the lease did not match, for the caller to find out
- * which with the transaction path's checks.
+ * Commits a request that `oneStatementKind` accepted as `kind`. Returns undefined when
+ * nothing was written — the run's sequence number or the lease did not match, or a run
+ * with that id or idempotency key exists — for the caller to find out which with the
+ * transaction path's checks.
  */
 export async function commitOneStatement(
   client: ClientBase,
+  kind: OneStatementKind,
   text: string,
   schema: string,
   request: CommitRequest,
 ): Promise<CommitResult | undefined> {
-  const lease = request.complete!;
+  const lease = request.complete;
   const write = request.writes[0];
   const { run, events, tasks } = write;
   const steps = lastPerPath(write.steps.upsert);
@@ -133,7 +180,7 @@ export async function commitOneStatement(
     // Named, so each connection parses and plans this statement once: its result columns are
     // listed explicitly, so a migration that adds a column only makes PostgreSQL re-plan it.
     result = await client.query({
-      name: STATEMENT_NAME,
+      name: STATEMENT_NAMES[kind],
       text,
       values: [
         run.status,
@@ -145,9 +192,9 @@ export async function commitOneStatement(
         run.id,
         write.expectedSeq,
         jsonbText(run.usage),
-        lease.taskId,
-        lease.owner,
-        lease.token,
+        lease?.taskId ?? null,
+        lease?.owner ?? null,
+        lease?.token ?? null,
         events.map((e) => e.seq),
         events.map((e) => e.type),
         events.map((e) => e.at),
@@ -181,6 +228,18 @@ export async function commitOneStatement(
         claim?.leaseMs ?? 0,
         workflowLimitKey(run.workflowName),
         schema,
+        ...(kind === 'create'
+          ? [
+              run.workflowName,
+              run.workflowVersion,
+              run.workflowHash,
+              jsonbText(run.input),
+              run.parentRunId ?? null,
+              run.idempotencyKey ?? null,
+              run.tenant ?? null,
+              run.createdAt,
+            ]
+          : []),
       ],
     });
   } catch (error) {

@@ -29,7 +29,12 @@ import type {
 } from '../types.ts';
 import { usageGroups } from '../usage-summary.ts';
 import { commitTransaction } from './commit.ts';
-import { commitOneStatement, fitsOneStatement, oneStatementCommit } from './commit-one-statement.ts';
+import {
+  commitOneStatement,
+  type OneStatementKind,
+  oneStatementCommits,
+  oneStatementKind,
+} from './commit-one-statement.ts';
 import { type PostgresSettings, type PostgresStoreOptions, postgresSettings, quoteSchema } from './config.ts';
 import { storeError } from './errors.ts';
 import { TaskListener } from './listener.ts';
@@ -46,7 +51,7 @@ export class PostgresStore implements Store {
   readonly #settings: PostgresSettings;
   readonly #pool: StorePool;
   readonly #sql: Statements;
-  readonly #oneStatement: string;
+  readonly #oneStatement: Record<OneStatementKind, string>;
   readonly #cacheSql: ReturnType<typeof cacheStatements>;
   readonly #listener: TaskListener;
   #initialized?: Promise<void>;
@@ -60,7 +65,7 @@ export class PostgresStore implements Store {
     const onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.#pool = new StorePool(this.#settings, onBackgroundError);
     this.#sql = statements(quoteSchema(this.schema));
-    this.#oneStatement = oneStatementCommit(quoteSchema(this.schema));
+    this.#oneStatement = oneStatementCommits(quoteSchema(this.schema));
     this.#cacheSql = cacheStatements(quoteSchema(this.schema));
     this.#listener = new TaskListener(clientConfig(this.#settings), this.schema, (error) =>
       onBackgroundError(storeError(error, 'listening for tasks')),
@@ -136,8 +141,9 @@ export class PostgresStore implements Store {
     return this.#pool.withClient('commit', async (client) => {
       // The common case in one round trip; when it writes nothing, the transaction path
       // (which re-checks everything) says why — or commits, if the race has passed.
-      if (fitsOneStatement(request)) {
-        const result = await commitOneStatement(client, this.#oneStatement, this.schema, request);
+      const kind = oneStatementKind(request);
+      if (kind) {
+        const result = await commitOneStatement(client, kind, this.#oneStatement[kind], this.schema, request);
         if (result) return result;
       }
       return commitTransaction(client, this.#sql, this.schema, request);
