@@ -11,18 +11,28 @@ import { parseRetryAfter } from '../kinds/http-response.ts';
 
 const BODY_EXCERPT = 300;
 
-export function notConfigured(model: string, how: string): BatonError {
+/**
+ * `missing` names the absent setting (an API key, an endpoint): such a model is skipped in a
+ * fallback chain (model-call.ts). Without it (an unknown provider, a refused endpoint, a bad
+ * mock script) the configuration is wrong rather than absent, and the step fails.
+ */
+export function notConfigured(model: string, how: string, missing?: string): BatonError {
   return new BatonError(
     'LLM_NOT_CONFIGURED',
     `Model ${model} is not configured: ${how}. For an offline dry run use model: mock:echo.`,
-    { retryable: false, details: { model } },
+    { retryable: false, details: missing ? { model, missing } : { model } },
   );
+}
+
+/** The model's provider lacks a key or endpoint in this worker (see notConfigured). */
+export function isUnconfigured(error: BatonError): boolean {
+  return error.code === 'LLM_NOT_CONFIGURED' && typeof error.details.missing === 'string';
 }
 
 /** Turns whatever a provider call threw into a BatonError (BatonErrors pass through). */
 export function llmError(error: unknown, model: string): BatonError {
   if (error instanceof BatonError) return error;
-  if (LoadAPIKeyError.isInstance(error)) return notConfigured(model, error.message);
+  if (LoadAPIKeyError.isInstance(error)) return notConfigured(model, error.message, 'API key');
   if (APICallError.isInstance(error)) return apiCallError(error, model);
   if (JSONParseError.isInstance(error)) return badResponse(model, `not JSON: ${clip(error.text)}`);
   if (TypeValidationError.isInstance(error)) {

@@ -155,7 +155,7 @@ function recordedTurn(session: AgentSession, turn: number, schema: Record<string
 
 function callPolicy(session: AgentSession, turn: number): CallPolicy {
   const { ctx, request, agents } = session;
-  const policy: CallPolicy = { breakers: agents.breakers };
+  const policy: CallPolicy = { breakers: agents.breakers, onSkip: agents.warnNotConfigured };
   if (request.cache && agents.responseCache) {
     policy.cache = { store: agents.responseCache, ttlMs: request.cache.ttlMs, mock: request.mock };
   }

@@ -106,6 +106,7 @@ async function providerModel(request: ModelRequest, settings: ModelSettings): Pr
           request.model,
           'an OpenAI-compatible model needs an endpoint: set BATON_OPENAI_COMPATIBLE_BASE_URL ' +
             '(e.g. http://127.0.0.1:8000/v1) in the worker environment or baseURL in the role',
+          'BATON_OPENAI_COMPATIBLE_BASE_URL',
         );
       }
       const keyName = request.apiKeyEnv ?? 'BATON_OPENAI_COMPATIBLE_API_KEY';
@@ -135,6 +136,7 @@ async function key(request: ModelRequest, settings: ModelSettings, defaultName: 
       settings.customSecrets
         ? `no API key: set ${name} in the engine's secrets provider (createEngine({ secrets }))`
         : `no API key: set ${name} in the environment of the worker that runs agent steps`,
+      name,
     );
   }
   return value;

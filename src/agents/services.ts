@@ -10,6 +10,7 @@ import { envSecrets, type SecretsProvider } from '../runtime/secrets.ts';
 import type { Store } from '../store/types.ts';
 import { type Clock, systemClock } from '../util/clock.ts';
 import { type CircuitBreakerOptions, CircuitBreakers } from './circuit-breaker.ts';
+import type { PassedOver } from './model-call.ts';
 import { loadPriceTable, type PriceTable } from './prices.ts';
 import type { ModelFactory, ModelSettings, ProviderEnv } from './providers.ts';
 import { ResponseCache } from './response-cache.ts';
@@ -58,6 +59,8 @@ export class AgentServices {
   readonly breakers: CircuitBreakers;
   /** The response cache in the engine's store; absent without a store. */
   readonly responseCache?: ResponseCache;
+  /** Warns, once per model and process, that a chain skips a model this worker has no key or endpoint for. */
+  readonly warnNotConfigured: (skipped: PassedOver) => void;
 
   constructor(options: AgentEngineOptions = {}, log?: Logger, host: AgentHost = {}) {
     const env = options.env ?? process.env;
@@ -79,6 +82,12 @@ export class AgentServices {
             'agents.prices or a BATON_LLM_PRICES file.',
         ),
       ),
+    };
+    const skipped = new Set<string>();
+    this.warnNotConfigured = ({ model, message }) => {
+      if (skipped.has(model)) return;
+      skipped.add(model);
+      log?.warn({ model }, `${message} Fallback chains skip it and use their next model.`);
     };
     this.mcp = new McpManager(options.mcpServers);
     const clock = host.clock ?? systemClock;
