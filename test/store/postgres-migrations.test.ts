@@ -144,7 +144,25 @@ describe('PostgreSQL connection settings', () => {
     });
     assert.equal(settings.schema, 'tenant_a');
     assert.equal(settings.poolSize, 25);
-    assert.equal(settings.connectionString, 'postgres://u:secret@db.internal:6543/app?sslmode=require');
+    const driverUrl = new URL(settings.connectionString);
+    assert.equal(
+      `${driverUrl.protocol}//${driverUrl.host}${driverUrl.pathname}`,
+      'postgres://db.internal:6543/app',
+    );
+    assert.deepEqual(
+      [...driverUrl.searchParams],
+      [
+        ['sslmode', 'require'],
+        // Generic plans for the prepared one-statement commits (see config.ts).
+        ['options', '-c plan_cache_mode=force_generic_plan'],
+      ],
+    );
+    // A deployment's own startup options still apply, after Baton's.
+    const own = postgresSettings({ url: 'postgres://localhost/app?options=-c%20plan_cache_mode%3Dauto' });
+    assert.equal(
+      new URL(own.connectionString).searchParams.get('options'),
+      '-c plan_cache_mode=force_generic_plan -c plan_cache_mode=auto',
+    );
     assert.equal(postgresSettings({ url: 'postgresql://localhost/app' }).schema, 'public');
     assert.equal(
       postgresSettings({ url: 'postgres://localhost/app?schema=a', schema: 'b', poolSize: 3 }).schema,

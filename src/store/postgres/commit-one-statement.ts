@@ -26,7 +26,7 @@ const LEASE_LOST = 'baton: lease lost during commit of run';
  * Prepared statement names; bump the suffix whenever a statement's text changes, since
  * connections keep prepared statements by name.
  */
-const STATEMENT_NAMES = { advance: 'baton_step_commit_1', create: 'baton_run_create_1' } as const;
+const STATEMENT_NAMES = { advance: 'baton_step_commit_3', create: 'baton_run_create_3' } as const;
 
 export type OneStatementKind = keyof typeof STATEMENT_NAMES;
 
@@ -111,10 +111,11 @@ function tail(s: string): string {
         updated_at = excluded.updated_at, finished_at = excluded.finished_at, usage = excluded.usage
     ),
     removed_steps AS (
-      DELETE FROM ${s}.steps WHERE run_id = $7 AND path = ANY($30::text[]) AND EXISTS (SELECT 1 FROM run)
+      DELETE FROM ${s}.steps WHERE cardinality($30::text[]) > 0 AND run_id = $7 AND path = ANY($30::text[])
+        AND EXISTS (SELECT 1 FROM run)
     ),
     removed_tasks AS (
-      DELETE FROM ${s}.tasks WHERE id = ANY($31::text[]) AND EXISTS (SELECT 1 FROM run)
+      DELETE FROM ${s}.tasks WHERE cardinality($31::text[]) > 0 AND id = ANY($31::text[]) AND EXISTS (SELECT 1 FROM run)
     ),
     input AS (
       SELECT * FROM unnest($32::text[], $33::text[], $34::text[], $35::integer[], $36::bigint[], $37::text[],

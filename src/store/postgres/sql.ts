@@ -4,8 +4,12 @@
  * the database's clock (`DB_NOW_MS`) so workers on machines with skewed clocks agree.
  */
 
-/** Milliseconds since the epoch on the database server's clock. */
-export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+/**
+ * Milliseconds since the epoch on the database server's clock, truncated like `Date.now()`:
+ * a cast to bigint rounds, which put the database up to half a millisecond ahead of a
+ * worker on the same clock, enough to lease a retry a millisecond before it was due.
+ */
+export const DB_NOW_MS = 'floor(extract(epoch from clock_timestamp()) * 1000)::bigint';
 export const TASKS_CHANNEL = 'baton_tasks';
 
 /**
