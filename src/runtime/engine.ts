@@ -7,13 +7,11 @@ import pino, { type Logger } from 'pino';
 import { type AgentEngineOptions, AgentServices } from '../agents/services.ts';
 import type { ToolDefinition } from '../agents/tools/types.ts';
 import type { CompiledWorkflow } from '../core/compiled.ts';
-import { decide } from '../core/decide.ts';
 import type { RunEvent } from '../core/events.ts';
 import type { RunRow, StepRow } from '../core/projection.ts';
 import {
   type ApprovalInput,
   cancelRun,
-  childFinished,
   decideApproval,
   findPendingApproval,
   pauseRun,
@@ -34,6 +32,7 @@ import { openStore } from '../store/open.ts';
 import type { PendingApproval, RunFilter, Store, UsageGroup, UsageQuery } from '../store/types.ts';
 import { type Clock, defaultIdGenerator, type IdGenerator, systemClock } from '../util/clock.ts';
 import { type Committed, RunManager } from './run-manager.ts';
+import { createRun, type RunOrigin, startChildRun } from './run-start.ts';
 import { type SecretsProvider, type SecretsSource, secretsSource } from './secrets.ts';
 import { createTaskRunner } from './task-runner.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
@@ -424,62 +423,27 @@ export class Engine {
     await shutdownSandbox();
   }
 
-  /** Records a run's first event and the scheduler's first decisions in one commit. */
   #createRun(
     runId: string,
     wf: CompiledWorkflow,
     input: Record<string, JsonValue>,
-    origin: Pick<Extract<RunEvent, { type: 'RunStarted' }>, 'idempotencyKey' | 'tenant' | 'parent'>,
+    origin: RunOrigin,
   ): Promise<{ created: boolean; runId: string }> {
-    const now = this.clock.now();
-    const timeout = wf.definition.timeout;
-    return this.#runs.create(
-      runId,
-      wf,
-      {
-        type: 'RunStarted',
-        seq: 1,
-        at: now,
-        workflow: wf.ref,
-        input,
-        ...origin,
-        timeoutAt: timeout === undefined ? undefined : now + timeout,
-      },
-      (state) => decide(wf, state, now),
-    );
+    return createRun(this.#runs, this.clock, runId, wf, input, origin);
   }
 
-  async #startChild(parentRunId: string, path: string): Promise<void> {
-    // Fresh, not cached: another process may have moved the parent on since.
-    const { state } = await this.#runs.readFresh(parentRunId);
-    const step = state.steps.get(path);
-    if (!step?.child || !step.childRunId || step.status !== 'waiting') return;
-    const childRunId = step.childRunId;
-    const existing = await this.store.getRun(childRunId);
-    if (existing) {
-      if (existing.status === 'failed' || existing.status === 'cancelled')
-        await this.retry(childRunId, { by: `parent ${parentRunId}` });
-      else if (existing.status === 'completed') {
-        await this.#runs.mutate(parentRunId, (wf, s, now) =>
-          childFinished(wf, s, path, { status: 'completed', output: existing.output ?? null }, now),
-        );
-      }
-      return;
-    }
-    try {
-      const summary = await this.#resolve(step.child.workflow, step.child.version);
-      const wf = await this.#runs.workflow(summary.hash);
-      const input = validateRunInputs(wf.definition, (step.child.input ?? {}) as Record<string, unknown>);
-      await this.#createRun(childRunId, wf, input, {
-        parent: { runId: parentRunId, path },
-        tenant: state.tenant,
-      });
-    } catch (error) {
-      if (!(error instanceof BatonError)) throw error;
-      await this.#runs.mutate(parentRunId, (wf, s, now) =>
-        childFinished(wf, s, path, { status: 'failed', error: error.toJSON() }, now),
-      );
-    }
+  #startChild(parentRunId: string, path: string): Promise<void> {
+    return startChildRun(
+      {
+        runs: this.#runs,
+        store: this.store,
+        clock: this.clock,
+        resolve: (name, version) => this.#resolve(name, version),
+        retry: (runId, options) => this.retry(runId, options),
+      },
+      parentRunId,
+      path,
+    );
   }
 
   #afterCommit(committed: Committed): void {
