@@ -7,24 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { BatonError } from '../../src/errors.ts';
 import type { ScriptedReply } from '../helpers/llm-server.ts';
+import { failureOf } from './step-failures.ts';
 import { type AgentHarness, agentHarness, DUMMY_KEY, oneAgentWorkflow } from './support.ts';
-
-interface StepError {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<StepError> {
-  let cause: StepError | undefined;
-  await assert.rejects(promise, (error: BatonError) => {
-    cause = error.details.error as StepError;
-    return true;
-  });
-  return cause!;
-}
 
 const HTML = '<html><body><h1>502 Bad Gateway</h1></body></html>';
 

@@ -5,32 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { RunEvent } from '../../src/core/events.ts';
-import type { BatonError } from '../../src/errors.ts';
 import { until } from '../helpers/engine.ts';
+import { failureOf, failures } from './step-failures.ts';
 import { type AgentHarness, agentHarness, DUMMY_KEY, oneAgentWorkflow } from './support.ts';
-
-interface StepError {
-  code: string;
-  message: string;
-  retryable: boolean;
-  details?: Record<string, unknown>;
-}
-
-function failures(history: RunEvent[]): (StepError & { retryAt?: number; at: number })[] {
-  return history.flatMap((e) =>
-    e.type === 'StepFailed' ? [{ ...(e.error as StepError), retryAt: e.retryAt, at: e.at }] : [],
-  );
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<StepError> {
-  let cause: StepError | undefined;
-  await assert.rejects(promise, (error: BatonError) => {
-    cause = error.details.error as StepError;
-    return true;
-  });
-  return cause!;
-}
 
 describe('providers: configuration', () => {
   let h: AgentHarness;
