@@ -13,10 +13,10 @@
  */
 import type { ClientBase, QueryResult } from 'pg';
 import { workflowLimitKey } from '../limits.ts';
-import type { ClaimedTask, CommitRequest, CommitResult } from '../types.ts';
-import { lastPerPath, matches } from './commit.ts';
+import type { CommitRequest, CommitResult } from '../types.ts';
+import { claimedInOrder, eventColumns, lastPerPath, stepColumns, taskFlags } from './commit.ts';
 import { INVALID_TEXT_REPRESENTATION, sqlState } from './errors.ts';
-import { jsonbText, jsonText } from './json-values.ts';
+import { jsonbText } from './json-values.ts';
 import { DB_NOW_MS, TASKS_CHANNEL } from './sql.ts';
 
 /** The text of the error the statement raises to roll itself back when its lease vanished mid-way. */
@@ -170,12 +170,8 @@ export async function commitOneStatement(
   const { run, events, tasks } = write;
   const steps = lastPerPath(write.steps.upsert);
   const claim = request.claim;
-  const paused = run.status === 'paused';
   const list = tasks.insert;
-  const held = list.map((t) => paused && t.runId === run.id && t.kind === 'step');
-  const eligible = list.map(
-    (t, i) => claim !== undefined && claim.limit > 0 && !held[i] && matches(t, claim),
-  );
+  const { held, eligible } = taskFlags(write, claim, claim?.limit ?? 0);
   let result: QueryResult;
   try {
     // Named, so each connection parses and plans this statement once: its result columns are
@@ -196,23 +192,8 @@ export async function commitOneStatement(
         lease?.taskId ?? null,
         lease?.owner ?? null,
         lease?.token ?? null,
-        events.map((e) => e.seq),
-        events.map((e) => e.type),
-        events.map((e) => e.at),
-        events.map((e) => jsonText(e)),
-        steps.map((s) => s.path),
-        steps.map((s) => s.stepId),
-        steps.map((s) => s.status),
-        steps.map((s) => s.attempt),
-        steps.map((s) => jsonbText(s.input)),
-        steps.map((s) => jsonbText(s.output)),
-        steps.map((s) => jsonbText(s.error)),
-        steps.map((s) => jsonbText(s.detail)),
-        steps.map((s) => s.waitingFor ?? null),
-        steps.map((s) => s.startedAt),
-        steps.map((s) => s.updatedAt),
-        steps.map((s) => s.finishedAt ?? null),
-        steps.map((s) => jsonbText(s.usage)),
+        ...eventColumns(events),
+        ...stepColumns(steps),
         write.steps.remove,
         tasks.remove,
         list.map((t) => t.id),
@@ -260,17 +241,10 @@ export async function commitOneStatement(
   }[];
   if (Number(rows.find((row) => row.part === 'run')?.n) === 0) return undefined;
   if (!claim) return { ok: true };
-  const leased = new Map(rows.filter((row) => row.part === 'claimed').map((row) => [String(row.id), row]));
-  const claimed: ClaimedTask[] = [];
-  for (const task of list) {
-    const row = leased.get(task.id);
-    if (!row) continue;
-    claimed.push({
-      ...task,
-      owner: claim.owner,
-      token: Number(row.lease_token),
-      leaseExpiresAt: Number(row.lease_expires_at),
-    });
-  }
+  const claimed = claimedInOrder(
+    list,
+    rows.filter((row) => row.part === 'claimed'),
+    claim,
+  );
   return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
 }

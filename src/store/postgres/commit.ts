@@ -5,6 +5,7 @@
  * tasks: every commit takes locks in that order, so commits of one run never deadlock.
  */
 import type { ClientBase } from 'pg';
+import type { RunEvent } from '../../core/events.ts';
 import type { StepRow } from '../../core/projection.ts';
 import type { TaskSpec } from '../../core/tasks.ts';
 import { workflowLimitKey } from '../limits.ts';
@@ -133,32 +134,11 @@ async function writeHistory(
   const runId = write.run.id;
   const events = write.events;
   if (events.length > 0) {
-    await client.query(sql.insertEvents, [
-      runId,
-      events.map((e) => e.seq),
-      events.map((e) => e.type),
-      events.map((e) => e.at),
-      events.map((e) => jsonText(e)),
-    ]);
+    await client.query(sql.insertEvents, [runId, ...eventColumns(events)]);
   }
   const steps = lastPerPath(write.steps.upsert);
   if (steps.length > 0) {
-    await client.query(sql.upsertSteps, [
-      runId,
-      steps.map((s) => s.path),
-      steps.map((s) => s.stepId),
-      steps.map((s) => s.status),
-      steps.map((s) => s.attempt),
-      steps.map((s) => jsonbText(s.input)),
-      steps.map((s) => jsonbText(s.output)),
-      steps.map((s) => jsonbText(s.error)),
-      steps.map((s) => jsonbText(s.detail)),
-      steps.map((s) => s.waitingFor ?? null),
-      steps.map((s) => s.startedAt),
-      steps.map((s) => s.updatedAt),
-      steps.map((s) => s.finishedAt ?? null),
-      steps.map((s) => jsonbText(s.usage)),
-    ]);
+    await client.query(sql.upsertSteps, [runId, ...stepColumns(steps)]);
   }
   if (write.steps.remove.length > 0) await client.query(sql.removeSteps, [runId, write.steps.remove]);
 
@@ -182,11 +162,9 @@ async function insertTasks(
   claim: ClaimOptions | undefined,
   claimed: ClaimedTask[],
 ): Promise<void> {
-  const paused = write.run.status === 'paused';
   const list = write.tasks.insert;
-  const held = list.map((t) => paused && t.runId === write.run.id && t.kind === 'step');
   const budget = claim ? Math.max(0, claim.limit - claimed.length) : 0;
-  const eligible = list.map((t, i) => budget > 0 && !held[i] && matches(t, claim!));
+  const { held, eligible } = taskFlags(write, claim, budget);
   const result = await client.query(sql.insertTasks, [
     schema,
     list.map((t) => t.id),
@@ -204,10 +182,59 @@ async function insertTasks(
     claim?.leaseMs ?? 0,
     workflowLimitKey(write.run.workflowName),
   ]);
-  if (!claim) return;
-  // Reported in insertion order, like the tasks were decided.
-  const leased = new Map(result.rows.filter((row) => row.id !== null).map((row) => [String(row.id), row]));
-  for (const task of list) {
+  if (claim) claimed.push(...claimedInOrder(list, result.rows, claim));
+}
+
+/** The events' columns as the arrays `unnest` takes: seq, type, at, body. */
+export function eventColumns(events: readonly RunEvent[]): unknown[][] {
+  return [events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => e.at), events.map(jsonText)];
+}
+
+/** The step rows' columns (after run_id) as the arrays `unnest` takes. */
+export function stepColumns(steps: readonly StepRow[]): unknown[][] {
+  return [
+    steps.map((s) => s.path),
+    steps.map((s) => s.stepId),
+    steps.map((s) => s.status),
+    steps.map((s) => s.attempt),
+    steps.map((s) => jsonbText(s.input)),
+    steps.map((s) => jsonbText(s.output)),
+    steps.map((s) => jsonbText(s.error)),
+    steps.map((s) => jsonbText(s.detail)),
+    steps.map((s) => s.waitingFor ?? null),
+    steps.map((s) => s.startedAt),
+    steps.map((s) => s.updatedAt),
+    steps.map((s) => s.finishedAt ?? null),
+    steps.map((s) => jsonbText(s.usage)),
+  ];
+}
+
+/**
+ * Per new task: whether it is held (a paused run's step tasks wait for resume) and whether
+ * claim-on-insert may lease it (at most `budget` of them; the statement checks due time).
+ */
+export function taskFlags(
+  write: RunWrite,
+  claim: ClaimOptions | undefined,
+  budget: number,
+): { held: boolean[]; eligible: boolean[] } {
+  const paused = write.run.status === 'paused';
+  const held = write.tasks.insert.map((t) => paused && t.runId === write.run.id && t.kind === 'step');
+  const eligible = write.tasks.insert.map(
+    (t, i) => claim !== undefined && budget > 0 && !held[i] && matches(t, claim),
+  );
+  return { held, eligible };
+}
+
+/** The tasks leased on insert (rows with an id), reported in insertion order, like the tasks were decided. */
+export function claimedInOrder(
+  tasks: readonly TaskSpec[],
+  rows: readonly { id: unknown; lease_token: unknown; lease_expires_at: unknown }[],
+  claim: ClaimOptions,
+): ClaimedTask[] {
+  const leased = new Map(rows.filter((row) => row.id !== null).map((row) => [String(row.id), row]));
+  const claimed: ClaimedTask[] = [];
+  for (const task of tasks) {
     const row = leased.get(task.id);
     if (!row) continue;
     leased.delete(task.id);
@@ -218,9 +245,10 @@ async function insertTasks(
       leaseExpiresAt: Number(row.lease_expires_at),
     });
   }
+  return claimed;
 }
 
-export function matches(task: TaskSpec, claim: ClaimOptions): boolean {
+function matches(task: TaskSpec, claim: ClaimOptions): boolean {
   return (
     (!claim.kinds?.length || claim.kinds.includes(task.kind)) &&
     (!claim.queues?.length || claim.queues.includes(task.queue))
