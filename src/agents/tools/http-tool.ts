@@ -10,7 +10,7 @@ import { compileValue } from '../../expr/index.ts';
 import { httpKind } from '../../kinds/http.ts';
 import type { ExecuteContext } from '../../kinds/types.ts';
 import type { ToolSpec } from '../role.ts';
-import { schemaErrors } from '../structured-output.ts';
+import { parseArguments } from './arguments.ts';
 import { type AgentTool, ANY_OBJECT_SCHEMA } from './types.ts';
 
 type HttpToolSpec = Extract<ToolSpec, { http: unknown }>;
@@ -26,10 +26,7 @@ export function httpTool(spec: HttpToolSpec, step: ExecuteContext): AgentTool {
     inputSchema,
     approval: spec.approval,
     parse(args) {
-      const errors = schemaErrors(inputSchema, args);
-      return errors.length === 0
-        ? { ok: true, args: args as Record<string, JsonValue> }
-        : { ok: false, errors };
+      return parseArguments(inputSchema, args);
     },
     async execute(args, ctx) {
       // `${{ secrets.X }}` becomes a reference here; the http kind puts the value in just before sending.

@@ -6,9 +6,9 @@
  * server refused because it lost the session (restart, expiry) is sent again in a new session.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { BatonError, type JsonValue } from '../../errors.ts';
+import { BatonError } from '../../errors.ts';
 import type { McpServerConfig, McpServerSpec } from '../role.ts';
-import { schemaErrors } from '../structured-output.ts';
+import { parseArguments } from './arguments.ts';
 import { classifyMcpFailure, type McpConnection, type McpTool, mcpReason, openMcp } from './mcp-connect.ts';
 import type { AgentTool } from './types.ts';
 
@@ -119,12 +119,7 @@ export class McpManager {
       name: `${spec.name}_${tool.name}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64),
       description: tool.description,
       inputSchema: tool.inputSchema,
-      parse: (args) => {
-        const errors = schemaErrors(tool.inputSchema, args);
-        return errors.length === 0
-          ? { ok: true, args: args as Record<string, JsonValue> }
-          : { ok: false, errors };
-      },
+      parse: (args) => parseArguments(tool.inputSchema, args),
       execute: async (args, ctx) => {
         let result: CallResult;
         try {

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { BatonError, type JsonValue } from '../../errors.ts';
 import { TOOL_NAME } from '../role.ts';
-import { jsonSchemaProblem, schemaErrors } from '../structured-output.ts';
+import { jsonSchemaProblem } from '../structured-output.ts';
+import { parseArguments } from './arguments.ts';
 import { type AgentTool, ANY_OBJECT_SCHEMA, type ToolDefinition } from './types.ts';
 
 function isZodSchema(value: unknown): value is z.ZodType {
@@ -52,10 +53,7 @@ export function registeredTool(name: string, definition: ToolDefinition): AgentT
               errors: parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`),
             };
       }
-      const errors = schemaErrors(inputSchema, args);
-      return errors.length === 0
-        ? { ok: true, args: args as Record<string, JsonValue> }
-        : { ok: false, errors };
+      return parseArguments(inputSchema, args);
     },
     async execute(args, ctx) {
       return definition.execute(args, ctx);

@@ -5,7 +5,7 @@
  */
 import { BatonError, type JsonValue } from '../../errors.ts';
 import type { ToolSpec } from '../role.ts';
-import { schemaErrors } from '../structured-output.ts';
+import { parseArguments } from './arguments.ts';
 import { type AgentTool, ANY_OBJECT_SCHEMA } from './types.ts';
 
 type WorkflowToolSpec = Extract<ToolSpec, { workflow: string }>;
@@ -25,10 +25,7 @@ export function workflowTool(spec: WorkflowToolSpec, runWorkflow: RunWorkflow | 
     inputSchema,
     approval: spec.approval,
     parse(args) {
-      const errors = schemaErrors(inputSchema, args);
-      return errors.length === 0
-        ? { ok: true, args: args as Record<string, JsonValue> }
-        : { ok: false, errors };
+      return parseArguments(inputSchema, args);
     },
     async execute(args, ctx) {
       if (!runWorkflow) {
