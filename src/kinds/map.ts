@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from '../errors.ts';
+import { itemVariableName } from './item-variable.ts';
 import { byIndex, describeJsonType, failOutcome, failWith, instanceOutput } from './shared.ts';
 import type { BlocksDoneContext, RawBlock, SchemaKit, StartOutcome, StepKind } from './types.ts';
 
@@ -19,9 +20,6 @@ export interface MapConfig {
 
 export const MAX_MAP_ITEMS = 10_000;
 const BODY = 'body';
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** Names expressions in the body already use (the scope roots, `index`, an enclosing loop's `loop`). */
-const RESERVED_NAMES = new Set(['index', 'inputs', 'steps', 'run', 'workflow', 'env', 'secrets', 'loop']);
 
 export const mapKind: StepKind<MapConfig> = {
   key: 'map',
@@ -34,12 +32,7 @@ export const mapKind: StepKind<MapConfig> = {
         items: kit.template.describe(
           'The array to map over, usually a template such as ${{ steps.search.output.results }}.',
         ),
-        as: z
-          .string()
-          .regex(IDENTIFIER, 'must be an identifier such as "doc"')
-          .refine((name) => !RESERVED_NAMES.has(name), {
-            message: 'this name is already used inside a map body',
-          })
+        as: itemVariableName('doc', 'map')
           .default('item')
           .describe(
             'Name of the current item inside the body (default "item"); `index` is its 0-based position.',

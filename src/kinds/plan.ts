@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import type { JsonValue } from '../errors.ts';
+import { itemVariableName } from './item-variable.ts';
 import { describeJsonType, failOutcome, failWith, instanceOutput } from './shared.ts';
 import type {
   BlockInstanceSpec,
@@ -30,9 +31,6 @@ export interface PlanConfig {
 
 export const MAX_PLAN_TASKS = 1_000;
 const BODY = 'body';
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** Names expressions in the body already use (the scope roots, `index`, an enclosing loop's `loop`). */
-const RESERVED_NAMES = new Set(['index', 'inputs', 'steps', 'run', 'workflow', 'env', 'secrets', 'loop']);
 
 interface PlanTask {
   id: string;
@@ -51,12 +49,7 @@ export const planKind: StepKind<PlanConfig> = {
         tasks: kit.template.describe(
           'The task list [{ id, needs: [ids], … }], usually a template such as ${{ steps.decompose.output.output.tasks }}.',
         ),
-        as: z
-          .string()
-          .regex(IDENTIFIER, 'must be an identifier such as "task"')
-          .refine((name) => !RESERVED_NAMES.has(name), {
-            message: 'this name is already used inside a plan body',
-          })
+        as: itemVariableName('task', 'plan')
           .default('task')
           .describe(
             'Name of the current task inside the body (default "task"); `index` is its position in the list.',
