@@ -20,7 +20,6 @@ import {
 } from '../core/signals.ts';
 import { TERMINAL_RUN_STATUSES } from '../core/state.ts';
 import { BatonError, type JsonValue } from '../errors.ts';
-import { raceAbort } from '../kinds/abort.ts';
 import { createBuiltinRegistry } from '../kinds/builtin.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { TaskHandler } from '../kinds/types.ts';
@@ -31,6 +30,7 @@ import { queueLimitKey, workflowLimitKey } from '../store/limits.ts';
 import { openStore } from '../store/open.ts';
 import type { PendingApproval, RunFilter, Store, UsageGroup, UsageQuery } from '../store/types.ts';
 import { type Clock, defaultIdGenerator, type IdGenerator, systemClock } from '../util/clock.ts';
+import { executeServices } from './execute-services.ts';
 import { type Committed, RunManager } from './run-manager.ts';
 import { createRun, type RunOrigin, startChildRun } from './run-start.ts';
 import { type SecretsProvider, type SecretsSource, secretsSource } from './secrets.ts';
@@ -366,31 +366,9 @@ export class Engine {
       store: this.store,
       log: this.log,
       secrets: this.#secrets,
-      services: {
-        handlers: this.#handlers,
-        http: {
-          allowHosts: this.#options.allowHosts ?? envList('BATON_HTTP_ALLOW'),
-          fetchTimeoutMs: this.#options.httpTimeoutMs ?? 30_000,
-        },
-        sandbox: {
-          timeoutMs: this.#options.sandbox?.timeoutMs ?? 5_000,
-          memoryBytes: this.#options.sandbox?.memoryBytes ?? 32 * 1024 * 1024,
-        },
-        agents: this.#agents,
-        // Workflows as agent tools: the key makes a re-executed call find the run it started before.
-        runWorkflow: async (
-          name: string,
-          input: Record<string, unknown>,
-          options: { idempotencyKey: string; version?: string; signal?: AbortSignal },
-        ) => {
-          const handle = await this.start(name, input, {
-            idempotencyKey: options.idempotencyKey,
-            version: options.version,
-          });
-          const result = handle.result();
-          return options.signal ? raceAbort(result, options.signal, `workflow ${name}`) : result;
-        },
-      },
+      services: executeServices(this.#options, this.#handlers, this.#agents, async (name, input, options) =>
+        (await this.start(name, input, options)).result(),
+      ),
       publish: (runId, path, name, data) => this.#emit({ type: 'transient', runId, path, name, data }),
       startChild: (parentRunId, path) => this.#startChild(parentRunId, path),
       recordRejection: async (task, reason) => {
@@ -484,11 +462,4 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const store =
     typeof options.store === 'object' ? options.store : await openStore(options.store, options.clock);
   return new Engine(store, options);
-}
-
-function envList(name: string): string[] {
-  return (process.env[name] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
