@@ -227,6 +227,41 @@ export function runContract(makeStore: MakeStore, persistsUsage: boolean): void 
         assert.deepEqual(await store.loadEvents('r1', 4), []);
       }));
 
+    test('histories committed together and interleaved read back whole, per run', () =>
+      withStore(makeStore, async (store) => {
+        const at = await store.now();
+        const runs = ['r1', 'r2', 'r3'].map((id) => RunBuilder.start(id, { at }, [scheduled('s0', at)]));
+        await store.commit({ writes: runs.map((r) => r.write) });
+        for (let i = 0; i < 4; i++) {
+          // Each run in its own concurrent commit, so one transaction may hold several.
+          await Promise.all(
+            runs.map(({ builder }) =>
+              store.commit({
+                writes: [builder.next([completed(`s${i}`, i), scheduled(`s${i + 1}`, at)], at)],
+              }),
+            ),
+          );
+        }
+        // A write without events keeps the history's end where it was.
+        await store.commit({ writes: [runs[1].builder.next([], at + 1)] });
+        await store.commit({ writes: [runs[1].builder.next([completed('s4', 4)], at + 2)] });
+        for (const { builder } of runs) {
+          const events = await store.loadEvents(builder.id);
+          assert.deepEqual(
+            events.map((e) => e.seq),
+            Array.from({ length: builder.state.seq }, (_, i) => i + 1),
+            builder.id,
+          );
+          assert.equal(events[0].type, 'RunStarted');
+          assert.deepEqual(
+            (await store.loadEvents(builder.id, 5)).map((e) => e.seq),
+            events.slice(5).map((e) => e.seq),
+          );
+        }
+        assert.equal((await store.loadEvents('r2')).at(-1)?.type, 'StepCompleted');
+        assert.deepEqual(await store.loadEvents('nobody'), []);
+      }));
+
     test('steps are upserted and removed', () =>
       withStore(makeStore, async (store) => {
         const at = await store.now();

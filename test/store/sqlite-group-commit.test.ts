@@ -106,7 +106,7 @@ describe('SQLite group commit', () => {
       const at = await store.now();
       const first = RunBuilder.start('first', { at }).write;
       const broken = RunBuilder.start('broken', { at }).write;
-      // Two events with the same sequence number violate the history's unique index.
+      // Two events with the same sequence number: the history must stay gapless and unique.
       broken.events.push({ ...broken.events[0] });
       const last = RunBuilder.start('last', { at }).write;
       const results = await Promise.allSettled([

@@ -94,7 +94,7 @@ describe('SQLite writer thread', () => {
     withStore({ writerThread: 'always' }, async (store) => {
       const at = await store.now();
       const broken = RunBuilder.start('broken', { at }).write;
-      broken.events.push({ ...broken.events[0] });
+      broken.run = { ...broken.run, workflowName: null as unknown as string };
       const [good, bad] = await Promise.allSettled([
         store.commit({ writes: [RunBuilder.start('good', { at }).write] }),
         store.commit({ writes: [broken] }),
@@ -102,7 +102,7 @@ describe('SQLite writer thread', () => {
       assert.equal(good.status, 'fulfilled');
       assert.equal(bad.status, 'rejected');
       assert.equal((bad as PromiseRejectedResult).reason.code, 'ERR_SQLITE_ERROR');
-      assert.match((bad as PromiseRejectedResult).reason.message, /UNIQUE/);
+      assert.match((bad as PromiseRejectedResult).reason.message, /NOT NULL/);
       assert.equal((await store.getRun('good'))?.seq, 1);
       assert.equal(await store.getRun('broken'), undefined);
     }));

@@ -144,4 +144,18 @@ CREATE TABLE llm_cache (
 CREATE INDEX llm_cache_expiry ON llm_cache (expires_at);
 `,
   },
+  {
+    // History without an index keyed by run: each event points at its run's previous one
+    // and the run row at its last, so reading a history walks back from the run row. The
+    // unique index dirtied one page per run per group commit — a third of the WAL written
+    // per step. Sequence numbers stay whole through the run's guarded sequence number.
+    version: 6,
+    sql: `
+ALTER TABLE events ADD COLUMN prev INTEGER;
+ALTER TABLE runs ADD COLUMN last_event INTEGER;
+UPDATE events SET prev = (SELECT p.id FROM events p WHERE p.run_id = events.run_id AND p.seq = events.seq - 1);
+UPDATE runs SET last_event = (SELECT e.id FROM events e WHERE e.run_id = runs.id AND e.seq = runs.seq);
+DROP INDEX events_by_run;
+`,
+  },
 ];

@@ -37,6 +37,16 @@ import { CONNECTION_PRAGMAS, SqliteWriter } from './writer.ts';
 type Row = Record<string, unknown>;
 
 const DEFINITION_CACHE_LIMIT = 256;
+/**
+ * A run's events after a sequence number, read by walking back from the run's last event
+ * (events carry no index by run: see migration 6). Parameters: run id, after, after.
+ */
+const HISTORY = `WITH RECURSIVE chain (seq, prev, body) AS (
+    SELECT e.seq, e.prev, e.body FROM runs r JOIN events e ON e.id = r.last_event WHERE r.id = ?
+    UNION ALL
+    SELECT e.seq, e.prev, e.body FROM chain c JOIN events e ON e.id = c.prev WHERE c.seq > ? + 1
+  )
+  SELECT body FROM chain WHERE seq > ? ORDER BY seq`;
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -163,12 +173,7 @@ export class SqliteStore implements Store {
   }
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
-    return (
-      this.#sql('SELECT body FROM events WHERE run_id = ? AND seq > ? ORDER BY seq').all(
-        runId,
-        afterSeq,
-      ) as Row[]
-    ).map(eventFromRow);
+    return (this.#sql(HISTORY).all(runId, afterSeq, afterSeq) as Row[]).map(eventFromRow);
   }
 
   async getRun(runId: string): Promise<RunRow | undefined> {
