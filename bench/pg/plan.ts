@@ -58,7 +58,7 @@ export function pgPlan(quick: boolean): PgPlan {
       concurrency: 8,
       stepsPerRun: 5,
       ioMs: 10,
-      backlogRuns: quick ? 1_000 : 3_000,
+      backlogRuns: quick ? 2_000 : 8_000,
       warmupMs: quick ? 1_000 : 2_000,
       windowMs: quick ? 3_000 : 10_000,
     },

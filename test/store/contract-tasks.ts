@@ -91,10 +91,19 @@ export function taskContract(makeStore: MakeStore): void {
           gpu.map((t) => [t.path, t.queue]),
           [['gpu-step', 'gpu']],
         );
+        const gpuTimers = await store.claimTasks({
+          owner: 'w',
+          limit: 10,
+          leaseMs: LONG_LEASE,
+          queues: ['gpu'],
+          kinds: ['timer'],
+        });
+        assert.deepEqual(gpuTimers, [], 'both filters apply: the timer is on the default queue');
         const timers = await store.claimTasks({
           owner: 'w',
           limit: 10,
           leaseMs: LONG_LEASE,
+          queues: ['default'],
           kinds: ['timer'],
         });
         assert.deepEqual(

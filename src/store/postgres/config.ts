@@ -76,9 +76,10 @@ export function postgresSettings(options: PostgresStoreOptions): PostgresSetting
   // Left to its default, PostgreSQL re-plans the one-statement commits (named prepared
   // statements, see commit-one-statement.ts) on every execution, because their estimated
   // custom plans look cheaper than the generic one; planning that statement cost half of a
-  // step's commit time. Generic plans halved it and raised throughput by half; the store's
-  // other statements are simple enough to plan the same either way. `options` in the URL
-  // still applies, after this, so a deployment can override it.
+  // step's commit time. Generic plans halved it and raised throughput by half. A generic
+  // plan knows no parameter's value, so statements must not hinge on one: optional filters
+  // are left out of the SQL instead of written as `$n IS NULL OR …` (see ClaimFilters in
+  // sql.ts). `options` in the URL still applies, after this, so a deployment can override it.
   const userOptions = url.searchParams.get('options');
   url.searchParams.set('options', [GENERIC_PLANS, userOptions].filter(Boolean).join(' '));
   return {

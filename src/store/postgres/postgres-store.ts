@@ -40,7 +40,7 @@ import { storeError } from './errors.ts';
 import { TaskListener } from './listener.ts';
 import { migrate } from './migrations.ts';
 import { clientConfig, StorePool } from './pool.ts';
-import { type Statements, statements } from './sql.ts';
+import { ClaimFilters, type Statements, statements } from './sql.ts';
 import { cacheStatements, usageSummarySql } from './usage-cache.ts';
 
 type Row = Record<string, unknown>;
@@ -58,6 +58,7 @@ export class PostgresStore implements Store {
   #closed = false;
   /** Whether the last claim saw concurrency limits (assumed at first); only then do claims take the limits lock. */
   #limitsExist = true;
+  readonly #claims = new Map<string, string>();
 
   constructor(options: PostgresStoreOptions) {
     this.#settings = postgresSettings(options);
@@ -216,12 +217,14 @@ export class PostgresStore implements Store {
    */
   async claimTasks(options: ClaimOptions): Promise<ClaimedTask[]> {
     if (options.limit <= 0) return [];
-    const params = (limit: number) => [
+    const queues = options.queues?.length ? [[...options.queues]] : [];
+    const kinds = options.kinds?.length ? [[...options.kinds]] : [];
+    const params = (limit: number, withKinds = true) => [
       options.owner,
       options.leaseMs,
       limit,
-      options.queues?.length ? [...options.queues] : null,
-      options.kinds?.length ? [...options.kinds] : null,
+      ...queues,
+      ...(withKinds ? kinds : []),
     ];
     const claimed: ClaimedTask[] = [];
     const take = (rows: Row[]) => {
@@ -241,7 +244,9 @@ export class PostgresStore implements Store {
           await client.query('BEGIN');
           try {
             await client.query(this.#sql.lockLimits);
-            const rows = (await client.query(this.#sql.claimLimited, params(options.limit))).rows;
+            // Only step tasks are limited, and this pass runs only when steps may be claimed.
+            const sql = this.#claimSql('limited', ClaimFilters.of(queues.length > 0, false));
+            const rows = (await client.query(sql, params(options.limit, false))).rows;
             await client.query('COMMIT');
             return rows;
           } catch (error) {
@@ -253,12 +258,26 @@ export class PostgresStore implements Store {
     }
     if (claimed.length < options.limit) {
       const rows = (
-        await this.#query('claimTasks', this.#sql.claimTasks, params(options.limit - claimed.length))
+        await this.#query(
+          'claimTasks',
+          this.#claimSql('unlimited', ClaimFilters.of(queues.length > 0, kinds.length > 0)),
+          params(options.limit - claimed.length),
+        )
       ).rows;
       this.#limitsExist = rows.some((row) => row.id === null);
       take(rows);
     }
     return claimed.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt);
+  }
+
+  #claimSql(pass: 'limited' | 'unlimited', filters: ClaimFilters): string {
+    const key = `${pass} ${filters.queues} ${filters.kinds}`;
+    let sql = this.#claims.get(key);
+    if (!sql) {
+      sql = pass === 'limited' ? this.#sql.claimLimited(filters) : this.#sql.claimTasks(filters);
+      this.#claims.set(key, sql);
+    }
+    return sql;
   }
 
   async setConcurrencyLimit(key: string, limit: number | undefined): Promise<void> {
