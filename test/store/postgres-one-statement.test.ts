@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
+import { taskId } from '../../src/core/tasks.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { freshSchema, POSTGRES_TEST_URL, postgresSkipReason } from '../helpers/postgres.ts';
 import { completed, RunBuilder, scheduled } from './run-builder.ts';
@@ -97,6 +98,31 @@ describe('PostgreSQL one-statement commit', { skip }, () => {
         ['b', 'scheduled'],
       ],
     );
+  });
+
+  test("the result that finishes a run is one statement and clears the run's other tasks", async () => {
+    const at = await store.now();
+    const { builder, write } = RunBuilder.start('finishing', { at }, [
+      scheduled('a', at - 1),
+      { type: 'TimerScheduled', path: 'nap', fireAt: at + 600_000 },
+    ]);
+    assert.deepEqual(await store.commit({ writes: [write] }), { ok: true });
+    const [task] = await store.claimTasks({ owner: 'w1', limit: 1, leaseMs: LEASE, kinds: ['step'] });
+    const lease = { taskId: task.id, owner: 'w1', token: task.token };
+    const timer = taskId('finishing', 'timer', 'nap');
+    assert.equal((await store.getTask(timer))?.kind, 'timer');
+    const finish = builder.next([completed('a', 'done'), { type: 'RunCompleted', output: 'done' }], at);
+    assert.equal(finish.tasks.removeAll, true);
+    const seen = recordStatements();
+    try {
+      assert.deepEqual(await store.commit({ writes: [finish], complete: lease }), { ok: true });
+    } finally {
+      seen.stop();
+    }
+    assert.deepEqual(seen.statements, ['WITH'], 'one statement, no BEGIN/COMMIT');
+    assert.equal((await store.getRun('finishing'))?.status, 'completed');
+    assert.equal(await store.getTask(lease.taskId), undefined);
+    assert.equal(await store.getTask(timer), undefined, 'the timer is cleared');
   });
 
   test('creating a run is one statement; a second create with the same key is told which run has it', async () => {

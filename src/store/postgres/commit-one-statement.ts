@@ -26,7 +26,7 @@ const LEASE_LOST = 'baton: lease lost during commit of run';
  * Prepared statement names; bump the suffix whenever a statement's text changes, since
  * connections keep prepared statements by name.
  */
-const STATEMENT_NAMES = { advance: 'baton_step_commit_3', create: 'baton_run_create_3' } as const;
+const STATEMENT_NAMES = { advance: 'baton_step_commit_4', create: 'baton_run_create_4' } as const;
 
 export type OneStatementKind = keyof typeof STATEMENT_NAMES;
 
@@ -35,11 +35,15 @@ export function oneStatementKind(request: CommitRequest): OneStatementKind | und
   if (request.verify || request.writes.length !== 1) return undefined;
   const write = request.writes[0];
   const { tasks, steps } = write;
-  if (tasks.removeAll || tasks.hold !== undefined) return undefined;
+  if (tasks.hold !== undefined) return undefined;
+  // Clearing the run's tasks (it finished) deletes by run, which must not meet a row the
+  // statement also removes or inserts; the leased task is left to the lease's own DELETE.
+  if (tasks.removeAll && (tasks.remove.length > 0 || tasks.insert.length > 0)) return undefined;
   if (tasks.insert.some((task) => task.runId !== write.run.id)) return undefined;
   if (steps.upsert.some((step) => steps.remove.includes(step.path))) return undefined;
   const lease = request.complete;
-  if (write.expectedSeq === 0) return lease || tasks.remove.length > 0 ? undefined : 'create';
+  if (write.expectedSeq === 0)
+    return lease || tasks.remove.length > 0 || tasks.removeAll ? undefined : 'create';
   if (!lease) return undefined;
   const touched = new Set([lease.taskId, ...tasks.remove]);
   if (touched.size !== tasks.remove.length + 1) return undefined;
@@ -73,6 +77,7 @@ function createRun(s: string): string {
     ${tailResult()}`;
 }
 
+/** Recording a step's result; $46 says whether the run's other tasks are cleared (it finished). */
 function advanceRun(s: string): string {
   return `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
     run AS (
@@ -85,6 +90,9 @@ function advanceRun(s: string): string {
     completed AS (
       DELETE FROM ${s}.tasks WHERE id = $10 AND lease_owner = $11 AND lease_token = $12 AND EXISTS (SELECT 1 FROM run)
       RETURNING id
+    ),
+    cleared AS (
+      DELETE FROM ${s}.tasks WHERE $46::boolean AND run_id = $7 AND id <> $10 AND EXISTS (SELECT 1 FROM run)
     ),
     ${tail(s)}
     SELECT 'run' AS part, (SELECT count(*) FROM run) AS n, NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at,
@@ -210,8 +218,9 @@ export async function commitOneStatement(
         claim?.leaseMs ?? 0,
         workflowLimitKey(run.workflowName),
         schema,
-        ...(kind === 'create'
-          ? [
+        ...(kind === 'advance'
+          ? [tasks.removeAll]
+          : [
               run.workflowName,
               run.workflowVersion,
               run.workflowHash,
@@ -220,8 +229,7 @@ export async function commitOneStatement(
               run.idempotencyKey ?? null,
               run.tenant ?? null,
               run.createdAt,
-            ]
-          : []),
+            ]),
       ],
     });
   } catch (error) {

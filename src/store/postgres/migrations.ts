@@ -145,6 +145,20 @@ CREATE TABLE ${s}.llm_cache (
 CREATE INDEX llm_cache_expiry ON ${s}.llm_cache (expires_at);
 `,
   },
+  {
+    // A step row is written twice (scheduled, then finished), and each update carried a new
+    // updated_at into the waiting-steps index, so none could be a HOT update (one that adds
+    // no index entries): every step result wrote a new primary-key entry as well. The index
+    // now holds only what finds waiting steps; free room per page lets updates stay on it.
+    version: 5,
+    name: 'step and run updates without new index entries',
+    sql: (s) => `
+DROP INDEX ${s}.steps_waiting;
+CREATE INDEX steps_waiting ON ${s}.steps (waiting_for) WHERE waiting_for IS NOT NULL;
+ALTER TABLE ${s}.steps SET (fillfactor = 80);
+ALTER TABLE ${s}.runs SET (fillfactor = 80);
+`,
+  },
 ];
 
 /** Brings `schema` up to date; `client` must not be inside a transaction. Returns the versions applied. */

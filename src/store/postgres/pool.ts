@@ -50,14 +50,16 @@ export class StorePool {
     this.#pool.on('error', (error) => onBackgroundError(storeError(error, 'idle connection')));
   }
 
+  /** With `name`, each connection prepares (parses and plans) the statement once. */
   async query<R extends QueryResultRow = Record<string, unknown>>(
     operation: string,
     text: string,
     params: unknown[] = [],
+    name?: string,
   ) {
     this.#checkOpen(operation);
     try {
-      return await this.#pool.query<R>(text, params);
+      return await this.#pool.query<R>({ name, text, values: params });
     } catch (error) {
       throw storeError(error, operation);
     }

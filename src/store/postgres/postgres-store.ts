@@ -100,8 +100,13 @@ export class PostgresStore implements Store {
     return Number((await this.#query('now', this.#sql.now)).rows[0].now);
   }
 
-  #query<R extends QueryResultRow = Row>(operation: string, text: string, params: unknown[] = []) {
-    return this.#pool.query<R>(operation, text, params);
+  #query<R extends QueryResultRow = Row>(
+    operation: string,
+    text: string,
+    params: unknown[] = [],
+    name?: string,
+  ) {
+    return this.#pool.query<R>(operation, text, params, name);
   }
 
   async saveDefinition(definition: StoredDefinition): Promise<void> {
@@ -245,8 +250,8 @@ export class PostgresStore implements Store {
           try {
             await client.query(this.#sql.lockLimits);
             // Only step tasks are limited, and this pass runs only when steps may be claimed.
-            const sql = this.#claimSql('limited', ClaimFilters.of(queues.length > 0, false));
-            const rows = (await client.query(sql, params(options.limit, false))).rows;
+            const { name, text } = this.#claimSql('limited', ClaimFilters.of(queues.length > 0, false));
+            const rows = (await client.query({ name, text, values: params(options.limit, false) })).rows;
             await client.query('COMMIT');
             return rows;
           } catch (error) {
@@ -257,27 +262,30 @@ export class PostgresStore implements Store {
       );
     }
     if (claimed.length < options.limit) {
-      const rows = (
-        await this.#query(
-          'claimTasks',
-          this.#claimSql('unlimited', ClaimFilters.of(queues.length > 0, kinds.length > 0)),
-          params(options.limit - claimed.length),
-        )
-      ).rows;
+      const { name, text } = this.#claimSql(
+        'unlimited',
+        ClaimFilters.of(queues.length > 0, kinds.length > 0),
+      );
+      const rows = (await this.#query('claimTasks', text, params(options.limit - claimed.length), name)).rows;
       this.#limitsExist = rows.some((row) => row.id === null);
       take(rows);
     }
     return claimed.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt);
   }
 
-  #claimSql(pass: 'limited' | 'unlimited', filters: ClaimFilters): string {
-    const key = `${pass} ${filters.queues} ${filters.kinds}`;
-    let sql = this.#claims.get(key);
-    if (!sql) {
-      sql = pass === 'limited' ? this.#sql.claimLimited(filters) : this.#sql.claimTasks(filters);
-      this.#claims.set(key, sql);
+  /**
+   * A claim's statement and its prepared-statement name: claims run all the time, and
+   * parsing and planning their text was most of their cost. Bump the suffix whenever a
+   * claim's text changes, since connections keep prepared statements by name.
+   */
+  #claimSql(pass: 'limited' | 'unlimited', filters: ClaimFilters): { name: string; text: string } {
+    const name = `baton_claim_${pass}_${filters.queues ? 'q' : ''}${filters.kinds ? 'k' : ''}_1`;
+    let text = this.#claims.get(name);
+    if (!text) {
+      text = pass === 'limited' ? this.#sql.claimLimited(filters) : this.#sql.claimTasks(filters);
+      this.#claims.set(name, text);
     }
-    return sql;
+    return { name, text };
   }
 
   async setConcurrencyLimit(key: string, limit: number | undefined): Promise<void> {
