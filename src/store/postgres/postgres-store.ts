@@ -31,8 +31,7 @@ import { usageGroups } from '../usage-summary.ts';
 import { commitTransaction } from './commit.ts';
 import {
   commitOneStatement,
-  type OneStatementKind,
-  oneStatementCommits,
+  OneStatementCommits,
   oneStatementKind,
 } from './commit-one-statement.ts';
 import { type PostgresSettings, type PostgresStoreOptions, postgresSettings, quoteSchema } from './config.ts';
@@ -51,7 +50,7 @@ export class PostgresStore implements Store {
   readonly #settings: PostgresSettings;
   readonly #pool: StorePool;
   readonly #sql: Statements;
-  readonly #oneStatement: Record<OneStatementKind, string>;
+  readonly #oneStatement: OneStatementCommits;
   readonly #cacheSql: ReturnType<typeof cacheStatements>;
   readonly #listener: TaskListener;
   #initialized?: Promise<void>;
@@ -66,7 +65,7 @@ export class PostgresStore implements Store {
     const onBackgroundError = options.onBackgroundError ?? (() => undefined);
     this.#pool = new StorePool(this.#settings, onBackgroundError);
     this.#sql = statements(quoteSchema(this.schema));
-    this.#oneStatement = oneStatementCommits(quoteSchema(this.schema));
+    this.#oneStatement = new OneStatementCommits(quoteSchema(this.schema));
     this.#cacheSql = cacheStatements(quoteSchema(this.schema));
     this.#listener = new TaskListener(clientConfig(this.#settings), this.schema, (error) =>
       onBackgroundError(storeError(error, 'listening for tasks')),
@@ -149,7 +148,8 @@ export class PostgresStore implements Store {
       // (which re-checks everything) says why — or commits, if the race has passed.
       const kind = oneStatementKind(request);
       if (kind) {
-        const result = await commitOneStatement(client, kind, this.#oneStatement[kind], this.schema, request);
+        const statement = this.#oneStatement.statement(kind, request);
+        const result = await commitOneStatement(client, kind, statement, this.schema, request);
         if (result) return result;
       }
       return commitTransaction(client, this.#sql, this.schema, request);
