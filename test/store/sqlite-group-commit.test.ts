@@ -124,6 +124,31 @@ describe('SQLite group commit', () => {
       assert.deepEqual(await store.loadEvents('broken'), []);
     }));
 
+  test('two processes writing one run in turn keep its history whole', () =>
+    withFileStore(async (store) => {
+      // A second connection to the same file stands for another process (the CLI approving).
+      const other = new SqliteStore({ path: store.path });
+      await other.init();
+      try {
+        const at = await store.now();
+        const { builder, write } = RunBuilder.start('shared', { at }, [scheduled('s0', at)]);
+        assert.deepEqual(await store.commit({ writes: [write] }), { ok: true });
+        for (let i = 0; i < 6; i++) {
+          const writer = i % 3 === 2 ? other : store;
+          const next = builder.next([completed(`s${i}`, i), scheduled(`s${i + 1}`, at)], at);
+          assert.deepEqual(await writer.commit({ writes: [next] }), { ok: true }, `write ${i}`);
+        }
+        for (const reader of [store, other]) {
+          assert.deepEqual(
+            (await reader.loadEvents('shared')).map((e) => e.seq),
+            Array.from({ length: builder.state.seq }, (_, i) => i + 1),
+          );
+        }
+      } finally {
+        await other.close();
+      }
+    }));
+
   test('claim-on-insert leases the next step to the worker whose result scheduled it', () =>
     withFileStore(async (store) => {
       const { run, lease } = await claimedRun(store, 'chain', 'w1');

@@ -37,6 +37,8 @@ const STEP_UPSERT_ROWS = (count: number) =>
   `INSERT INTO steps ${STEP_COLUMNS} VALUES ${rows(STEP_ROW, count)} ${STEP_UPSERT}`;
 /** Events and step rows of one write go in multi-row statements of up to this many rows. */
 const ROWS_PER_STATEMENT = 8;
+/** Runs whose last event this connection remembers (see CommitWriter.#lastEvents) before it starts over. */
+const LAST_EVENTS_KEPT = 10_000;
 
 export class CommitWriter {
   readonly #db: DatabaseSync;
@@ -46,6 +48,14 @@ export class CommitWriter {
   readonly #upsertSteps: StatementSync[] = [];
   /** The rowid the next appended event gets; read once per transaction (see #firstEventId). */
   #nextEventId: number | undefined;
+  /**
+   * Each run's last event rowid as of a sequence number, from this connection's own commits:
+   * a write that expects that sequence number (which its guarded UPDATE confirms) continues
+   * from there without reading the run row. Other processes' writes change the sequence
+   * number, so an entry they outdate is never used. Filled only once a transaction commits.
+   */
+  readonly #lastEvents = new Map<string, { seq: number; id: number }>();
+  #pendingLastEvents: [runId: string, seq: number, id: number][] = [];
 
   constructor(db: DatabaseSync) {
     this.#db = db;
@@ -65,6 +75,14 @@ export class CommitWriter {
   startBatch(): void {
     this.#tasks.startBatch();
     this.#nextEventId = undefined;
+    this.#pendingLastEvents = [];
+  }
+
+  /** Call after the transaction of the batch committed. */
+  committed(): void {
+    if (this.#lastEvents.size > LAST_EVENTS_KEPT) this.#lastEvents.clear();
+    for (const [runId, seq, id] of this.#pendingLastEvents) this.#lastEvents.set(runId, { seq, id });
+    this.#pendingLastEvents = [];
   }
 
   /** Applies one request; `now` is the store clock's time, used for claim-on-insert leases. */
@@ -91,8 +109,7 @@ export class CommitWriter {
     for (let i = 0; i < writes.length; i++) {
       const write = writes[i];
       checkSequence(write);
-      const previous =
-        write.expectedSeq === 0 || write.events.length === 0 ? null : this.#lastEvent(write.runId);
+      const previous = write.expectedSeq === 0 || write.events.length === 0 ? null : this.#lastEvent(write);
       const first = write.events.length === 0 ? 0 : this.#firstEventId();
       const last = write.events.length === 0 ? null : first + write.events.length - 1;
       const failure = this.#writeRun(write, last, guarded);
@@ -185,7 +202,10 @@ export class CommitWriter {
   }
 
   /** The rowid of the run's latest event: where its next event's `prev` points. */
-  #lastEvent(runId: string): number | null {
+  #lastEvent(write: EncodedWrite): number | null {
+    const known = this.#lastEvents.get(write.runId);
+    if (known?.seq === write.expectedSeq) return known.id;
+    const runId = write.runId;
     const row = this.#sql('SELECT last_event FROM runs WHERE id = ?').get(runId) as Row | undefined;
     return row?.last_event == null ? null : Number(row.last_event);
   }
@@ -205,6 +225,7 @@ export class CommitWriter {
     const rows = write.events.map((event, i) => [first + i, ...event, i === 0 ? previous : first + i - 1]);
     this.#insertRows(this.#insertEvents, rows, EVENT_INSERT);
     this.#nextEventId = first + rows.length;
+    this.#pendingLastEvents.push([write.runId, write.run.seq, first + rows.length - 1]);
   }
 
   #writeSteps(write: EncodedWrite): void {

@@ -92,12 +92,15 @@ export class SqliteWriter {
    * is retried alone so that one bad request cannot lose the others' writes.
    */
   commitBatch(requests: readonly EncodedRequest[], now: number): BatchOutcome[] {
-    const run = (items: readonly EncodedRequest[]) =>
-      this.#transaction(() => {
+    const run = (items: readonly EncodedRequest[]) => {
+      const results = this.#transaction(() => {
         this.#commits.startBatch();
         const limited = readLimits(this.#sql);
         return items.map((request) => this.#commits.apply(withoutLimitedClaim(limited, request), now));
       });
+      this.#commits.committed();
+      return results;
+    };
     try {
       return run(requests).map((result) => ({ result }));
     } catch (error) {
