@@ -29,11 +29,7 @@ import type {
 } from '../types.ts';
 import { usageGroups } from '../usage-summary.ts';
 import { commitTransaction } from './commit.ts';
-import {
-  commitOneStatement,
-  OneStatementCommits,
-  oneStatementKind,
-} from './commit-one-statement.ts';
+import { commitOneStatement, OneStatementCommits, oneStatementKind } from './commit-one-statement.ts';
 import { type PostgresSettings, type PostgresStoreOptions, postgresSettings, quoteSchema } from './config.ts';
 import { storeError } from './errors.ts';
 import { TaskListener } from './listener.ts';
