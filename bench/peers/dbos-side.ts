@@ -28,7 +28,7 @@ async function dbosChain(database: string, plan: PgPlan): Promise<SideResult> {
   const { chain } = registerBenchWorkflows({ onChainStep: () => starts.push(performance.now()) });
   await DBOS.launch();
   try {
-    await chain(20);
+    await chain(plan.chainWarmupSteps);
     starts = [];
     const queries = countQueries(dbosPg().Client);
     const cpu = process.cpuUsage();

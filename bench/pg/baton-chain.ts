@@ -21,7 +21,7 @@ export async function batonChain(database: string, plan: PgPlan): Promise<SideRe
       starts.push(performance.now());
       return null;
     });
-    await engine.register(chainWorkflow('warmup', 20));
+    await engine.register(chainWorkflow('warmup', plan.chainWarmupSteps));
     await engine.register(chainWorkflow('chain', plan.chainSteps));
     engine.startWorker();
     await runAndWait(engine, 'warmup', 'warmup-run');

@@ -11,6 +11,12 @@ export const PG_WORKLOADS: readonly PgWorkload[] = ['chain', 'latency', 'through
 export interface PgPlan {
   /** Steps of the one sequential workflow measured alone. */
   chainSteps: number;
+  /**
+   * Steps of an unmeasured chain run first, on both sides, so that both are measured warm
+   * (compiled by the JIT, statements prepared, caches filled) rather than on their first
+   * few hundred steps.
+   */
+  chainWarmupSteps: number;
   /** Queued starts measured (after a few unmeasured ones). */
   latencySamples: number;
   /** Steps one worker runs at once in the latency workload. */
@@ -51,6 +57,7 @@ export function planFromArgs(args: readonly string[]): PgPlan {
 export function pgPlan(quick: boolean): PgPlan {
   return {
     chainSteps: quick ? 100 : 500,
+    chainWarmupSteps: quick ? 100 : 500,
     latencySamples: quick ? 40 : 200,
     latencyConcurrency: 32,
     throughput: {
