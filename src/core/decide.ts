@@ -7,16 +7,18 @@
  * It repeats passes until nothing changes, so inline steps (set, switch, skips…) resolve
  * within one call.
  */
-import { BatonError, type JsonValue, type SerializedError, serializeError } from '../errors.ts';
-import type { BlockInstanceResult, BlockInstanceSpec, StartContext, StartOutcome } from '../kinds/types.ts';
+import { BatonError, type JsonValue } from '../errors.ts';
+import type { BlockInstanceSpec, StartContext, StartOutcome } from '../kinds/types.ts';
 import type { StepDefinition } from '../language/model.ts';
+import { continuesOnError, instanceResult, roundOf } from './block-rounds.ts';
 import type { CompiledWorkflow } from './compiled.ts';
 import type { RunEvent, RunEventBody } from './events.ts';
 import { Frontier } from './frontier.ts';
-import { childScope, expressionScope, type Scope, TOP_SCOPE } from './scope.ts';
+import { expressionFailure, outcomeEvent, unknownError } from './outcome-events.ts';
+import { expressionScope, type Scope, TOP_SCOPE } from './scope.ts';
 import { guardOutcome, guardRunOutput } from './secret-guard.ts';
 import { nonceOf, secretTable } from './secret-refs.ts';
-import { type BlockState, evolve, type RunState, type StepState, TERMINAL_STEP_STATUSES } from './state.ts';
+import { evolve, type RunState, type StepState, TERMINAL_STEP_STATUSES } from './state.ts';
 
 const MAX_PASSES = 100_000;
 
@@ -52,33 +54,8 @@ function enablesMore(decided: readonly RunEvent[], from: number): boolean {
   return false;
 }
 
-/**
- * Derived, per block round: the instances' scopes (built once, not on every pass) and
- * which instances were already seen with every step terminal, so a wide map does not
- * re-walk its finished instances after each result. An instance only stops being
- * terminal through RunRetried, which gives the step a new BlockState (state.ts), so
- * this cache, keyed by BlockState identity, never outlives what it describes.
- */
-interface RoundCache {
-  parent: Scope;
-  scopes: Scope[];
-  done: Uint8Array;
-}
-
-const roundCaches = new WeakMap<BlockState, RoundCache>();
-
 /** Open steps per scope: keyed by the scope object of a block instance, or the state's step map at top level. */
 const frontiers = new WeakMap<object, Frontier>();
-
-/** Deterministic id of the child run started by the step at `path`. */
-export function childRunIdFor(runId: string, path: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < path.length; i++) {
-    hash ^= path.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return `${runId}-c${(hash >>> 0).toString(36)}`;
-}
 
 class Pass {
   readonly wf: CompiledWorkflow;
@@ -183,7 +160,7 @@ class Pass {
       deps.push(dep);
     }
     const depOk = (dep: StepState) =>
-      dep.status === 'completed' || (dep.status === 'failed' && this.#continues(dep));
+      dep.status === 'completed' || (dep.status === 'failed' && continuesOnError(this.wf, dep));
     const functions = {
       always: () => true,
       success: () => deps.every(depOk),
@@ -214,9 +191,7 @@ class Pass {
     const limit = this.wf.definition.concurrency;
     if (limit !== undefined && this.inFlight >= limit) return;
     this.#applyOutcome(
-      step,
       path,
-      scope,
       this.#call(step, path, scope, (kind, ctx) => kind.start(ctx)),
     );
   }
@@ -226,23 +201,7 @@ class Pass {
     const limit = blocks.concurrency ?? Number.POSITIVE_INFINITY;
     let active = 0;
     let allDone = true;
-    let cache = roundCaches.get(blocks);
-    if (!cache || cache.parent !== scope) {
-      const built = blocks.instances.map((instance, i) =>
-        childScope(
-          scope,
-          step.id,
-          current.path,
-          blocks.firstOrdinal + i,
-          instance.blockKey,
-          instance.vars,
-          blocks.stepConcurrency,
-        ),
-      );
-      cache = { parent: scope, scopes: built, done: new Uint8Array(built.length) };
-      roundCaches.set(blocks, cache);
-    }
-    const { scopes, done } = cache;
+    const { scopes, done } = roundOf(step, current, scope);
     // Instances may depend on later ones (`after`); sweep again while a sweep finishes one
     // that a waiting instance depends on.
     for (let sweep = 0; sweep <= scopes.length; sweep++) {
@@ -276,7 +235,9 @@ class Pass {
       if (!(finished && blocked)) break;
     }
     if (!allDone) return;
-    const results = scopes.map((inner, index) => this.#instanceResult(inner, index, blocks.instances[index]));
+    const results = scopes.map((inner, index) =>
+      instanceResult(this.wf, this.state, inner, index, blocks.instances[index]),
+    );
     const outcome = this.#call(step, current.path, scope, (kind, ctx) => {
       if (!kind.onBlocksDone)
         throw new BatonError(
@@ -291,7 +252,7 @@ class Pass {
         blockStepIds: (blockKey) => this.wf.blockSteps(step.id, blockKey).map((s) => s.id),
       });
     });
-    this.#applyOutcome(step, current.path, scope, outcome, current);
+    this.#applyOutcome(current.path, outcome, current);
   }
 
   /** Skips every not-yet-started step of instance `i` when an instance it depends on failed. */
@@ -301,44 +262,15 @@ class Pass {
     i: number,
     after: readonly number[],
   ): void {
-    const failed = after.find((j) => this.#instanceResult(scopes[j], j, instances[j]).status === 'failed');
+    const failed = after.find(
+      (j) => instanceResult(this.wf, this.state, scopes[j], j, instances[j]).status === 'failed',
+    );
     if (failed === undefined) return;
     for (const step of this.wf.lists.get(scopes[i].listKey) ?? []) {
       const path = scopes[i].prefix + step.id;
       if (!this.state.steps.has(path))
         this.emit({ type: 'StepSkipped', path, reason: `dependency task ${failed} failed` });
     }
-  }
-
-  #instanceResult(
-    scope: Scope,
-    index: number,
-    instance: { blockKey: string; vars: Record<string, JsonValue> },
-  ): BlockInstanceResult {
-    const outputs: Record<string, JsonValue> = {};
-    const statuses: Record<string, string> = {};
-    let error: SerializedError | undefined;
-    for (const step of this.wf.lists.get(scope.listKey) ?? []) {
-      const state = this.state.steps.get(scope.prefix + step.id);
-      if (!state) continue;
-      statuses[step.id] = state.status;
-      if (state.status === 'completed') outputs[step.id] = state.output ?? null;
-      if (state.status === 'failed' && !this.#continues(state) && !error) {
-        error = {
-          ...(state.error ?? unknownError()),
-          details: { ...state.error?.details, step: state.path },
-        };
-      }
-    }
-    return {
-      index,
-      blockKey: instance.blockKey,
-      vars: instance.vars,
-      status: error ? 'failed' : 'completed',
-      outputs,
-      statuses,
-      error,
-    };
   }
 
   #call(
@@ -380,72 +312,9 @@ class Pass {
     return compiled.evaluate({ ...variables, secrets: secretTable(this.wf.secretNames, nonce) });
   }
 
-  #applyOutcome(
-    step: StepDefinition,
-    path: string,
-    scope: Scope,
-    outcome: StartOutcome,
-    current?: StepState,
-  ): void {
-    const attempt = current?.attempt ?? 1;
-    switch (outcome.type) {
-      case 'complete':
-        this.emit({
-          type: 'StepCompleted',
-          path,
-          attempt,
-          output: outcome.output ?? null,
-          note: outcome.note,
-        });
-        return;
-      case 'fail':
-        this.emit({ type: 'StepFailed', path, attempt, error: outcome.error });
-        return;
-      case 'task':
-        this.inFlight++;
-        this.emit({
-          type: 'StepScheduled',
-          path,
-          attempt: 1,
-          input: outcome.input ?? null,
-          runAt: this.now,
-          queue: outcome.queue,
-        });
-        return;
-      case 'timer':
-        this.emit({ type: 'TimerScheduled', path, fireAt: Math.max(outcome.fireAt, this.now) });
-        return;
-      case 'approval':
-        this.emit({ type: 'ApprovalRequested', path, request: outcome.request });
-        return;
-      case 'child':
-        this.emit({
-          type: 'ChildStarted',
-          path,
-          childRunId: childRunIdFor(this.state.id, path),
-          workflow: outcome.workflow,
-          version: outcome.version,
-          input: outcome.input ?? {},
-        });
-        return;
-      case 'blocks':
-        this.emit({
-          type: 'BlocksStarted',
-          path,
-          round: current?.blocks ? current.blocks.round + 1 : 0,
-          instances: outcome.instances,
-          concurrency: outcome.concurrency,
-          stepConcurrency: outcome.stepConcurrency,
-          note: outcome.note,
-        });
-        return;
-    }
-    void scope;
-    void step;
-  }
-
-  #continues(step: StepState): boolean {
-    return this.wf.entries.get(step.id)?.step.continueOnError === true;
+  #applyOutcome(path: string, outcome: StartOutcome, current?: StepState): void {
+    if (outcome.type === 'task') this.inFlight++;
+    this.emit(outcomeEvent(outcome, path, this.state.id, this.now, current));
   }
 
   #finish(): void {
@@ -482,13 +351,4 @@ class Pass {
         this.emit({ type: 'StepCancelled', path: step.path, reason });
     }
   }
-}
-
-function expressionFailure(error: unknown, where: string): SerializedError {
-  const serialized = serializeError(error);
-  return { ...serialized, retryable: false, message: `${where}: ${serialized.message}` };
-}
-
-function unknownError(): SerializedError {
-  return { code: 'STEP_FAILED', message: 'step failed', retryable: false };
 }

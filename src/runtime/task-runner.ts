@@ -4,7 +4,7 @@
  * pure core; the other tasks (timers, deadlines, child runs) are pure transitions.
  */
 import type { Logger } from 'pino';
-import { childRunIdFor } from '../core/decide.ts';
+import { childRunIdFor } from '../core/outcome-events.ts';
 import {
   approvalProgressKey,
   approvalTimedOut,
