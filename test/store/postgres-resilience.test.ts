@@ -87,6 +87,30 @@ describe('PostgreSQL store robustness', () => {
     }
   });
 
+  test('reads sent right after the server killed the pooled connections succeed', { skip }, async () => {
+    const appName = `baton-reread-${process.pid}`;
+    const { url, schema } = freshSchema('reread', { application_name: appName });
+    schemas.push(schema);
+    const store = new PostgresStore({ url, onBackgroundError: () => undefined });
+    try {
+      await store.init();
+      await store.commit({ writes: [RunBuilder.start('r1', { at: 1 }).write] });
+      for (let round = 0; round < 20; round++) {
+        await Promise.all([store.now(), store.now(), store.now()]);
+        assert.ok((await terminate(appName)) > 0);
+        // No pause: the pool may still hold connections whose goodbye it has not read.
+        const [runs, run] = await Promise.all([store.listRuns(), store.getRun('r1')]);
+        assert.deepEqual(
+          runs.map((r) => r.id),
+          ['r1'],
+        );
+        assert.equal(run?.id, 'r1');
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
   test('commits interrupted by killed connections fail retryably and never leave partial writes', {
     skip,
   }, async () => {

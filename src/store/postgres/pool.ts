@@ -14,11 +14,14 @@ import {
 } from 'pg';
 import { BatonError } from '../../errors.ts';
 import type { PostgresSettings } from './config.ts';
-import { storeError } from './errors.ts';
+import { isConnectionError, storeError } from './errors.ts';
 
 const JSON_OID = 114;
 const JSONB_OID = 3802;
 const INT8_OID = 20;
+
+/** Tries of a read whose connections keep turning out dead (an unreachable server fails each at once). */
+const READ_ATTEMPTS = 3;
 
 /** JSON stays text (the shared row mapping parses it once); bigint epoch-ms values fit a double. */
 const TYPES: CustomTypesConfig = {
@@ -62,6 +65,27 @@ export class StorePool {
       return await this.#pool.query<R>({ name, text, values: params });
     } catch (error) {
       throw storeError(error, operation);
+    }
+  }
+
+  /**
+   * A statement without side effects. Retried when its connection turned out to be dead —
+   * killed by the server while idle in the pool, its goodbye not yet read when the pool
+   * handed it out — since each failed connection is destroyed and the next may be fresh.
+   * Writes are never retried here: a write's outcome is unknown after a lost connection.
+   */
+  async read<R extends QueryResultRow = Record<string, unknown>>(
+    operation: string,
+    text: string,
+    params: unknown[] = [],
+    name?: string,
+  ) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.query<R>(operation, text, params, name);
+      } catch (error) {
+        if (this.#ended || attempt >= READ_ATTEMPTS || !isConnectionError(error)) throw error;
+      }
     }
   }
 

@@ -92,7 +92,7 @@ export class PostgresStore implements Store {
   }
 
   async now(): Promise<number> {
-    return Number((await this.#query('now', this.#sql.now)).rows[0].now);
+    return Number((await this.#read('now', this.#sql.now)).rows[0].now);
   }
 
   #query<R extends QueryResultRow = Row>(
@@ -102,6 +102,11 @@ export class PostgresStore implements Store {
     name?: string,
   ) {
     return this.#pool.query<R>(operation, text, params, name);
+  }
+
+  /** A statement without side effects (retried once on a fresh connection; see StorePool.read). */
+  #read<R extends QueryResultRow = Row>(operation: string, text: string, params: unknown[] = []) {
+    return this.#pool.read<R>(operation, text, params);
   }
 
   async saveDefinition(definition: StoredDefinition): Promise<void> {
@@ -116,20 +121,20 @@ export class PostgresStore implements Store {
   }
 
   async getDefinition(hash: string): Promise<StoredDefinition | undefined> {
-    const row = (await this.#query('getDefinition', this.#sql.getDefinition, [hash])).rows[0];
+    const row = (await this.#read('getDefinition', this.#sql.getDefinition, [hash])).rows[0];
     return row ? definitionFromRow(row) : undefined;
   }
 
   async latestDefinition(name: string, version?: string): Promise<StoredDefinition | undefined> {
     const result =
       version === undefined
-        ? await this.#query('latestDefinition', this.#sql.latestDefinition, [name])
-        : await this.#query('latestDefinition', this.#sql.latestDefinitionVersion, [name, version]);
+        ? await this.#read('latestDefinition', this.#sql.latestDefinition, [name])
+        : await this.#read('latestDefinition', this.#sql.latestDefinitionVersion, [name, version]);
     return result.rows[0] ? definitionFromRow(result.rows[0]) : undefined;
   }
 
   async listDefinitions(): Promise<DefinitionSummary[]> {
-    return (await this.#query('listDefinitions', this.#sql.listDefinitions)).rows.map((row) => ({
+    return (await this.#read('listDefinitions', this.#sql.listDefinitions)).rows.map((row) => ({
       hash: String(row.hash),
       name: String(row.name),
       version: String(row.version),
@@ -153,16 +158,16 @@ export class PostgresStore implements Store {
   }
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
-    return (await this.#query('loadEvents', this.#sql.loadEvents, [runId, afterSeq])).rows.map(eventFromRow);
+    return (await this.#read('loadEvents', this.#sql.loadEvents, [runId, afterSeq])).rows.map(eventFromRow);
   }
 
   async getRun(runId: string): Promise<RunRow | undefined> {
-    const row = (await this.#query('getRun', this.#sql.getRun, [runId])).rows[0];
+    const row = (await this.#read('getRun', this.#sql.getRun, [runId])).rows[0];
     return row ? runFromRow(row) : undefined;
   }
 
   async findRunByIdempotencyKey(key: string): Promise<RunRow | undefined> {
-    const row = (await this.#query('findRunByIdempotencyKey', this.#sql.runByKey, [key])).rows[0];
+    const row = (await this.#read('findRunByIdempotencyKey', this.#sql.runByKey, [key])).rows[0];
     return row ? runFromRow(row) : undefined;
   }
 
@@ -183,24 +188,24 @@ export class PostgresStore implements Store {
       );
     const sql = `SELECT * FROM ${quoteSchema(this.schema)}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY ordinal DESC LIMIT ${param(filter.limit ?? 50)}`;
-    return (await this.#query('listRuns', sql, params)).rows.map(runFromRow);
+    return (await this.#read('listRuns', sql, params)).rows.map(runFromRow);
   }
 
   async getSteps(runId: string): Promise<StepRow[]> {
-    return (await this.#query('getSteps', this.#sql.getSteps, [runId])).rows.map(stepFromRow);
+    return (await this.#read('getSteps', this.#sql.getSteps, [runId])).rows.map(stepFromRow);
   }
 
   async listPendingApprovals(filter: { runId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
     const limit = filter.limit ?? 100;
     const steps = (
       filter.runId === undefined
-        ? await this.#query('listPendingApprovals', this.#sql.pendingApprovals, [limit])
-        : await this.#query('listPendingApprovals', this.#sql.pendingApprovalsOfRun, [limit, filter.runId])
+        ? await this.#read('listPendingApprovals', this.#sql.pendingApprovals, [limit])
+        : await this.#read('listPendingApprovals', this.#sql.pendingApprovalsOfRun, [limit, filter.runId])
     ).rows.map(stepFromRow);
     if (steps.length === 0) return [];
     const runIds = [...new Set(steps.map((step) => step.runId))];
     const runs = new Map(
-      (await this.#query('listPendingApprovals', this.#sql.runsByIds, [runIds])).rows.map((row) => {
+      (await this.#read('listPendingApprovals', this.#sql.runsByIds, [runIds])).rows.map((row) => {
         const run = runFromRow(row);
         return [run.id, run] as const;
       }),
@@ -294,7 +299,7 @@ export class PostgresStore implements Store {
   }
 
   async listConcurrencyLimits(): Promise<ConcurrencyLimit[]> {
-    return (await this.#query('listConcurrencyLimits', this.#sql.listLimits)).rows.map((row) => ({
+    return (await this.#read('listConcurrencyLimits', this.#sql.listLimits)).rows.map((row) => ({
       key: String(row.key),
       limit: Number(row.max_leased),
     }));
@@ -323,12 +328,12 @@ export class PostgresStore implements Store {
   }
 
   async nextWakeup(): Promise<number | undefined> {
-    const next = (await this.#query('nextWakeup', this.#sql.nextWakeup)).rows[0]?.next;
+    const next = (await this.#read('nextWakeup', this.#sql.nextWakeup)).rows[0]?.next;
     return next === null || next === undefined ? undefined : Number(next);
   }
 
   async getTask(taskId: string) {
-    const row = (await this.#query('getTask', this.#sql.getTask, [taskId])).rows[0];
+    const row = (await this.#read('getTask', this.#sql.getTask, [taskId])).rows[0];
     if (!row) return undefined;
     return {
       ...taskFromRow(row),
@@ -340,11 +345,11 @@ export class PostgresStore implements Store {
 
   async usageSummary(query: UsageQuery): Promise<UsageGroup[]> {
     const { text, params } = usageSummarySql(quoteSchema(this.schema), query);
-    return usageGroups((await this.#query('usageSummary', text, params)).rows);
+    return usageGroups((await this.#read('usageSummary', text, params)).rows);
   }
 
   async getCachedResponse(key: string): Promise<JsonValue | undefined> {
-    const row = (await this.#query('getCachedResponse', this.#cacheSql.get, [key])).rows[0];
+    const row = (await this.#read('getCachedResponse', this.#cacheSql.get, [key])).rows[0];
     if (!row) return undefined;
     return (typeof row.value === 'string' ? JSON.parse(row.value) : row.value) as JsonValue;
   }
@@ -371,8 +376,8 @@ export class PostgresStore implements Store {
   async listRejectedCommits(runId?: string): Promise<RejectedCommit[]> {
     const result =
       runId === undefined
-        ? await this.#query('listRejectedCommits', this.#sql.listRejectedCommits)
-        : await this.#query('listRejectedCommits', this.#sql.listRejectedCommitsOfRun, [runId]);
+        ? await this.#read('listRejectedCommits', this.#sql.listRejectedCommits)
+        : await this.#read('listRejectedCommits', this.#sql.listRejectedCommitsOfRun, [runId]);
     return result.rows.map((row) => ({
       taskId: String(row.task_id),
       owner: String(row.owner),
