@@ -102,7 +102,8 @@ export class RunManager {
       state = replay(runId, events);
       this.#remember(state);
     }
-    return { wf: await this.workflow(state.workflow.hash), state };
+    const hash = state.workflow.hash;
+    return { wf: this.#workflows.get(hash) ?? (await this.workflow(hash)), state };
   }
 
   /** A copy-free read of the current state; callers must not modify it. */
