@@ -47,16 +47,7 @@ import { type SecretsSource, secretsSource } from './secrets.ts';
 import { createTaskRunner } from './task-runner.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
-export type {
-  ControlOptions,
-  DecisionOptions,
-  EngineEvent,
-  EngineOptions,
-  RunDetails,
-  RunHandle,
-  StartOptions,
-  WorkflowSummary,
-} from './engine-types.ts';
+export type * from './engine-types.ts';
 
 const OUTCOME_EVENTS: ReadonlySet<string> = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
 
