@@ -3,37 +3,15 @@
  * they print a `ready` line, every other stdout line handed to the caller (timestamps of
  * step starts), and their CPU time read from /proc.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Child } from '../../test/crash/child-process.ts';
+import { type Child, spawnChild } from '../../test/helpers/child.ts';
 
 export { readyOrFail } from '../../test/chaos/chaos-processes.ts';
-export { killHard } from '../../test/crash/child-process.ts';
+export { killHard } from '../../test/helpers/child.ts';
 export type { Child };
 
 export function spawnWorker(script: string, args: readonly string[], onLine?: (line: string) => void): Child {
-  const startedAt = Date.now();
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-6000);
-  });
-  const ready = new Promise<number>((resolve) => {
-    let pending = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === 'ready') resolve(Date.now() - startedAt);
-        else onLine?.(line);
-      }
-    });
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { process: child, ready, exited, stderrTail: () => stderr };
+  return spawnChild(script, args, { stderrBytes: 6000, onLine });
 }
 
 /** CPU seconds (user + system) used so far by each of processes `pids`; missing when gone or off Linux. */

@@ -2,9 +2,8 @@
  * Chaos test plumbing: how big a run is (CI or full), starting chaos-child workers, and
  * reading what they logged. `npm run chaos` sets CHAOS_FULL=1 for the full versions.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Child } from '../crash/child-process.ts';
+import { type Child, spawnChild } from '../helpers/child.ts';
 
 export const FULL = process.env.CHAOS_FULL === '1';
 
@@ -35,7 +34,7 @@ export interface ChaosChildOptions {
 }
 
 export function startChaosChild(options: ChaosChildOptions): Child {
-  const args = [CHILD_SCRIPT, '--url', options.url, '--effects', options.effects];
+  const args = ['--url', options.url, '--effects', options.effects];
   const optional: [string, string | number | undefined][] = [
     ['--claims', options.claims],
     ['--starts', options.starts],
@@ -51,26 +50,9 @@ export function startChaosChild(options: ChaosChildOptions): Child {
   for (const [flag, value] of optional) if (value !== undefined) args.push(flag, String(value));
   if (options.untilDone) args.push('--until-done');
   if (options.noNotify) args.push('--no-notify');
-  const startedAt = Date.now();
-  // process.execPath: the pinned Node the tests run under.
   // CHAOS_CHILD_NODE_ARGS: extra Node flags for the workers, e.g. `--cpu-prof` to profile them.
   const nodeArgs = process.env.CHAOS_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-6000);
-  });
-  const ready = new Promise<number>((resolve) => {
-    let stdout = '';
-    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      if (/^ready$/m.test(stdout)) resolve(Date.now() - startedAt);
-    });
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { process: child, ready, exited, stderrTail: () => stderr };
+  return spawnChild(CHILD_SCRIPT, args, { nodeArgs, stderrBytes: 6000 });
 }
 
 export function alive(child: Child): boolean {

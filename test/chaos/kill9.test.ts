@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { RunEvent } from '../../src/core/events.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { awaitCompletion, type Child, killHard, seededRandom } from '../crash/child-process.ts';
 import { summarise } from '../crash/crash-summary.ts';
 import { CRASH_WORKFLOW_NAME, expectedOutput, runKey } from '../crash/crash-workflow.ts';
 import { readJsonLines, readSideEffects } from '../crash/side-effect-log.ts';
+import { awaitCompletion, type Child, killHard, seededRandom } from '../helpers/child.ts';
 import { checkHistory, formatViolations } from '../helpers/history-check.ts';
 import {
   alive,

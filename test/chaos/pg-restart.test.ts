@@ -18,10 +18,10 @@ import type { RunEvent } from '../../src/core/events.ts';
 import { createEngine } from '../../src/runtime/engine.ts';
 import { isStoreUnavailable, delay as pause } from '../../src/runtime/store-retry.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { killHard, seededRandom } from '../crash/child-process.ts';
 import { summarise } from '../crash/crash-summary.ts';
 import { CRASH_WORKFLOW_NAME, CRASH_WORKFLOW_YAML, expectedOutput, runKey } from '../crash/crash-workflow.ts';
 import { readSideEffects } from '../crash/side-effect-log.ts';
+import { killHard, seededRandom } from '../helpers/child.ts';
 import { checkHistory, formatViolations } from '../helpers/history-check.ts';
 import { alive, FULL, knob, readyOrFail, startChaosChild } from './chaos-processes.ts';
 import { type PrivateCluster, privateClusterSkipReason, startPrivateCluster } from './pg-cluster.ts';
@@ -74,10 +74,11 @@ test(`PostgreSQL restarted with -m immediate while ${RUNS} runs execute: 0 faile
   try {
     await Promise.all(workers.map((w) => readyOrFail(w)));
 
-    // Runs are started over a few seconds, so the first restarts hit starts as well as steps.
+    // Runs are started over longer than MIN_RESTARTS gaps, so every restart needed hits
+    // starts as well as steps, however fast the workers finish what was started.
     let started = 0;
     const starter = (async () => {
-      const spread = FULL ? 30_000 : 6_000;
+      const spread = (MIN_RESTARTS + 1) * MAX_GAP_MS;
       for (let i = 0; i < RUNS; i++) {
         await retrying(() => api.start(CRASH_WORKFLOW_NAME, { n: i }, { idempotencyKey: runKey(i) }));
         started++;
