@@ -28,6 +28,7 @@ import type {
   UsageQuery,
 } from '../types.ts';
 import { usageGroups } from '../usage-summary.ts';
+import { Claims } from './claims.ts';
 import { commitTransaction } from './commit.ts';
 import { commitOneStatement, OneStatementCommits, oneStatementKind } from './commit-one-statement.ts';
 import { type PostgresSettings, type PostgresStoreOptions, postgresSettings, quoteSchema } from './config.ts';
@@ -35,7 +36,7 @@ import { storeError } from './errors.ts';
 import { TaskListener } from './listener.ts';
 import { migrate } from './migrations.ts';
 import { clientConfig, StorePool } from './pool.ts';
-import { ClaimFilters, type Statements, statements } from './sql.ts';
+import { type Statements, statements } from './sql.ts';
 import { cacheStatements, usageSummarySql } from './usage-cache.ts';
 
 type Row = Record<string, unknown>;
@@ -51,9 +52,7 @@ export class PostgresStore implements Store {
   readonly #listener: TaskListener;
   #initialized?: Promise<void>;
   #closed = false;
-  /** Whether the last claim saw concurrency limits (assumed at first); only then do claims take the limits lock. */
-  #limitsExist = true;
-  readonly #claims = new Map<string, string>();
+  readonly #claims: Claims;
 
   constructor(options: PostgresStoreOptions) {
     this.#settings = postgresSettings(options);
@@ -62,6 +61,7 @@ export class PostgresStore implements Store {
     this.#pool = new StorePool(this.#settings, onBackgroundError);
     this.#sql = statements(quoteSchema(this.schema));
     this.#oneStatement = new OneStatementCommits(quoteSchema(this.schema));
+    this.#claims = new Claims(this.#pool, this.#sql);
     this.#cacheSql = cacheStatements(quoteSchema(this.schema));
     this.#listener = new TaskListener(clientConfig(this.#settings), this.schema, (error) =>
       onBackgroundError(storeError(error, 'listening for tasks')),
@@ -216,77 +216,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  /**
-   * Limited step tasks first (a locked pass, only while limits exist: scarce cluster-wide
-   * slots are taken whenever they are free), then the rest without any lock. The second
-   * pass also tells whether limits exist, so a store without limits never takes the lock.
-   */
-  async claimTasks(options: ClaimOptions): Promise<ClaimedTask[]> {
-    if (options.limit <= 0) return [];
-    const queues = options.queues?.length ? [[...options.queues]] : [];
-    const kinds = options.kinds?.length ? [[...options.kinds]] : [];
-    const params = (limit: number, withKinds = true) => [
-      options.owner,
-      options.leaseMs,
-      limit,
-      ...queues,
-      ...(withKinds ? kinds : []),
-    ];
-    const claimed: ClaimedTask[] = [];
-    const take = (rows: Row[]) => {
-      for (const row of rows) {
-        if (row.id === null) continue;
-        claimed.push({
-          ...taskFromRow(row),
-          owner: options.owner,
-          token: Number(row.lease_token),
-          leaseExpiresAt: Number(row.lease_expires_at),
-        });
-      }
-    };
-    if (this.#limitsExist && (!options.kinds?.length || options.kinds.includes('step'))) {
-      take(
-        await this.#pool.withClient('claimTasks', async (client) => {
-          await client.query('BEGIN');
-          try {
-            await client.query(this.#sql.lockLimits);
-            // Only step tasks are limited, and this pass runs only when steps may be claimed.
-            const { name, text } = this.#claimSql('limited', ClaimFilters.of(queues.length > 0, false));
-            const rows = (await client.query({ name, text, values: params(options.limit, false) })).rows;
-            await client.query('COMMIT');
-            return rows;
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw error;
-          }
-        }),
-      );
-    }
-    if (claimed.length < options.limit) {
-      const { name, text } = this.#claimSql(
-        'unlimited',
-        ClaimFilters.of(queues.length > 0, kinds.length > 0),
-      );
-      const rows = (await this.#query('claimTasks', text, params(options.limit - claimed.length), name)).rows;
-      this.#limitsExist = rows.some((row) => row.id === null);
-      take(rows);
-    }
-    return claimed.sort((a, b) => b.priority - a.priority || a.runAt - b.runAt);
-  }
-
-  /**
-   * A claim's statement and its prepared-statement name: claims run all the time, and
-   * parsing and planning their text was most of their cost. Bump the suffix whenever a
-   * claim's text changes, since connections keep prepared statements by name.
-   */
-  #claimSql(pass: 'limited' | 'unlimited', filters: ClaimFilters): { name: string; text: string } {
-    const name = `baton_claim_${pass}_${filters.queues ? 'q' : ''}${filters.kinds ? 'k' : ''}_1`;
-    let text = this.#claims.get(name);
-    if (!text) {
-      text = pass === 'limited' ? this.#sql.claimLimited(filters) : this.#sql.claimTasks(filters);
-      this.#claims.set(name, text);
-    }
-    return { name, text };
+  claimTasks(options: ClaimOptions): Promise<ClaimedTask[]> {
+    return this.#claims.claim(options);
   }
 
   async setConcurrencyLimit(key: string, limit: number | undefined): Promise<void> {
@@ -294,7 +225,7 @@ export class PostgresStore implements Store {
     if (limit === undefined) await this.#query('setConcurrencyLimit', this.#sql.removeLimit, [key]);
     else {
       await this.#query('setConcurrencyLimit', this.#sql.setLimit, [key, limit]);
-      this.#limitsExist = true;
+      this.#claims.limitSet();
     }
   }
 
