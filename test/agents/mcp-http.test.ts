@@ -218,3 +218,69 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+describe('the address guard and MCP over HTTP', () => {
+  test('a server a workflow declares on an internal address is refused, without a request', async () => {
+    const mcp = await startMcpHttpServer({});
+    const h = await agentHarness([], { allowHosts: [] });
+    try {
+      const name = await h.t.define(
+        [
+          'name: mcp-http-internal',
+          'agents:',
+          `  a: { model: openai:gpt-4o-mini, mcp: [{ name: inside, url: "${mcp.url}" }] }`,
+          'steps:',
+          '  - { id: s, agent: a, prompt: hi }',
+        ].join('\n'),
+      );
+      await assert.rejects(h.t.engine.run(name), (error: StepFailure) => {
+        assert.equal(error.details.error.code, 'MCP_ADDRESS_BLOCKED');
+        assert.match(
+          error.details.error.message,
+          /cannot connect to MCP server "inside" \(URL http:\/\/127\.0\.0\.1:\d+\/mcp\): HTTP request refused: 127\.0\.0\.1 is a loopback address/,
+        );
+        return true;
+      });
+      assert.equal(mcp.requests.length, 0, 'the MCP server was never reached');
+      assert.equal(h.server.requests.length, 0, 'the model was never called');
+    } finally {
+      await h.close();
+      await mcp.close();
+    }
+  });
+
+  test('a declared server on an allow-listed address, and a server given to the engine, are reached', async () => {
+    const mcp = await startMcpHttpServer({});
+    const h = await agentHarness([], {
+      allowHosts: [],
+      agents: { mcpServers: { configured: { url: mcp.url } } },
+    });
+    const allowed = await agentHarness([], { allowHosts: ['127.0.0.1'] });
+    try {
+      for (const [harness, server] of [
+        [h, 'configured'],
+        [allowed, `{ name: declared, url: "${mcp.url}" }`],
+      ] as const) {
+        harness.server.push({ text: 'done' });
+        const name = await harness.t.define(
+          [
+            `name: mcp-http-reached-${harness === h ? 'configured' : 'declared'}`,
+            'agents:',
+            `  a: { model: openai:gpt-4o-mini, mcp: [${server}] }`,
+            'steps:',
+            '  - { id: s, agent: a, prompt: hi }',
+            'output: ${{ steps.s.output.text }}',
+          ].join('\n'),
+        );
+        assert.equal(await harness.t.engine.run(name), 'done');
+        const last = harness.server.requests.at(-1);
+        const tools = (last?.body as { tools?: ChatTool[] } | undefined)?.tools ?? [];
+        assert.ok(tools.length > 0, 'the server listed its tools to the model');
+      }
+    } finally {
+      await h.close();
+      await allowed.close();
+      await mcp.close();
+    }
+  });
+});

@@ -5,6 +5,7 @@
  * session with DELETE, as the protocol asks of a client that is done with it.
  */
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { BatonError } from '../../errors.ts';
 import type { McpServerSpec } from '../role.ts';
 
@@ -30,7 +31,16 @@ export interface McpConnection {
 /** How a failed request left its connection. */
 export type McpFailure = 'answered' | 'session-lost' | 'broken';
 
-export async function openMcp(spec: McpServerSpec, signal: AbortSignal): Promise<McpConnection> {
+/**
+ * `allowHosts`: given for servers a workflow declares (their URL comes from the workflow
+ * file, not from the code that configured the engine): their requests then pass the HTTP
+ * steps' address guard, so a workflow cannot reach internal addresses through MCP either.
+ */
+export async function openMcp(
+  spec: McpServerSpec,
+  signal: AbortSignal,
+  allowHosts?: readonly string[],
+): Promise<McpConnection> {
   // The SDK loads only when a workflow uses MCP: most processes never pay for it.
   const [{ Client }, { getDefaultEnvironment, StdioClientTransport }, { StreamableHTTPClientTransport }] =
     await Promise.all([
@@ -53,6 +63,7 @@ export async function openMcp(spec: McpServerSpec, signal: AbortSignal): Promise
           })
         : new StreamableHTTPClientTransport(new URL(spec.url), {
             requestInit: spec.headers ? { headers: spec.headers } : undefined,
+            fetch: allowHosts === undefined ? undefined : await guardedFetch(allowHosts),
           });
     await client.connect(transport, { signal, timeout: CONNECT_TIMEOUT_MS });
     return {
@@ -65,6 +76,13 @@ export async function openMcp(spec: McpServerSpec, signal: AbortSignal): Promise
     };
   } catch (error) {
     await client.close().catch(() => undefined);
+    const blocked = addressRefusal(error);
+    if (blocked)
+      throw new BatonError(
+        'MCP_ADDRESS_BLOCKED',
+        `cannot connect to MCP server "${spec.name}" (${where}): ${blocked.message}`,
+        { retryable: false, details: { server: spec.name, ...blocked.details } },
+      );
     throw new BatonError(
       'MCP_UNAVAILABLE',
       `cannot connect to MCP server "${spec.name}" (${where}): ${mcpReason(error)}`,
@@ -87,6 +105,26 @@ export async function classifyMcpFailure(error: unknown): Promise<McpFailure> {
   if (error instanceof StreamableHTTPError && error.code === 404) return 'session-lost';
   if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed) return 'answered';
   return 'broken';
+}
+
+/** The fetch of the HTTP steps (undici, through the address guard); loaded only for declared HTTP servers. */
+async function guardedFetch(allowHosts: readonly string[]): Promise<FetchLike> {
+  const [{ fetch }, { guardedAgent }] = await Promise.all([
+    import('undici'),
+    import('../../kinds/http-guard.ts'),
+  ]);
+  const dispatcher = guardedAgent(allowHosts);
+  return ((url: string | URL, init?: RequestInit) =>
+    fetch(url, { ...(init as object), dispatcher })) as unknown as FetchLike;
+}
+
+/** The guard's refusal somewhere in an error's causes (the SDK and fetch wrap it). */
+function addressRefusal(error: unknown): BatonError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current instanceof BatonError && current.code === 'HTTP_ADDRESS_BLOCKED') return current;
+    current = current.cause;
+  }
+  return undefined;
 }
 
 /** The useful part of an SDK error: `fetch failed` says nothing, its cause (`connect ECONNREFUSED …`) does. */

@@ -18,6 +18,17 @@ const CALL_TIMEOUT_MS = 30 * 60_000;
 type CallParams = Parameters<Client['callTool']>[0];
 type CallResult = Awaited<ReturnType<Client['callTool']>>;
 
+/** A server to connect to; `allowHosts` when it is one a workflow declared (guarded). */
+interface Server {
+  spec: McpServerSpec;
+  allowHosts?: readonly string[];
+}
+
+/** Connections are shared by servers with the same spec and the same guard. */
+function keyOf(server: Server): string {
+  return JSON.stringify([server.spec, server.allowHosts ?? null]);
+}
+
 /** A connection and the calls using it: a dropped one is closed once they are done. */
 interface Slot {
   connection: McpConnection;
@@ -36,16 +47,25 @@ export class McpManager {
     );
   }
 
-  /** The tools of the servers a role lists (names of engine-level servers, or inline specs). */
-  async toolsFor(servers: readonly (string | McpServerSpec)[], signal: AbortSignal): Promise<AgentTool[]> {
+  /**
+   * The tools of the servers a role lists: names of servers given to the engine (configured
+   * in code, used as they are), or servers the workflow declares, whose HTTP requests must
+   * pass the address guard with `allowHosts` (the engine's allow-list for HTTP steps).
+   */
+  async toolsFor(
+    servers: readonly (string | McpServerSpec)[],
+    signal: AbortSignal,
+    allowHosts: readonly string[],
+  ): Promise<AgentTool[]> {
     const tools: AgentTool[] = [];
     for (const entry of servers) {
-      const spec = typeof entry === 'string' ? this.#named(entry) : entry;
-      const { connection } = await this.#connect(spec, signal);
-      const allowed = spec.tools ? new Set(spec.tools) : undefined;
+      const server: Server =
+        typeof entry === 'string' ? { spec: this.#named(entry) } : { spec: entry, allowHosts };
+      const { connection } = await this.#connect(server, signal);
+      const allowed = server.spec.tools ? new Set(server.spec.tools) : undefined;
       for (const tool of connection.tools) {
         if (allowed && !allowed.has(tool.name)) continue;
-        tools.push(this.#agentTool(spec, tool));
+        tools.push(this.#agentTool(server, tool));
       }
     }
     return tools;
@@ -70,11 +90,15 @@ export class McpManager {
     return spec;
   }
 
-  #connect(spec: McpServerSpec, signal: AbortSignal): Promise<Slot> {
-    const key = JSON.stringify(spec);
+  #connect(server: Server, signal: AbortSignal): Promise<Slot> {
+    const key = keyOf(server);
     const existing = this.#connections.get(key);
     if (existing) return existing;
-    const pending = openMcp(spec, signal).then((connection) => ({ connection, calls: 0, dropped: false }));
+    const pending = openMcp(server.spec, signal, server.allowHosts).then((connection) => ({
+      connection,
+      calls: 0,
+      dropped: false,
+    }));
     this.#connections.set(key, pending);
     pending.then(
       ({ connection }) => {
@@ -91,9 +115,9 @@ export class McpManager {
     if (this.#connections.get(key) === pending) this.#connections.delete(key);
   }
 
-  async #call(spec: McpServerSpec, params: CallParams, signal: AbortSignal): Promise<CallResult> {
+  async #call(server: Server, params: CallParams, signal: AbortSignal): Promise<CallResult> {
     for (let attempt = 1; ; attempt++) {
-      const pending = this.#connect(spec, signal);
+      const pending = this.#connect(server, signal);
       const slot = await pending;
       slot.calls++;
       try {
@@ -102,7 +126,7 @@ export class McpManager {
         if (signal.aborted) throw error;
         const failure = await classifyMcpFailure(error);
         if (failure === 'answered') throw error;
-        this.#forget(JSON.stringify(spec), pending);
+        this.#forget(keyOf(server), pending);
         slot.dropped = true;
         if (failure === 'session-lost' && attempt === 1) continue;
         throw error;
@@ -114,7 +138,8 @@ export class McpManager {
     }
   }
 
-  #agentTool(spec: McpServerSpec, tool: McpTool): AgentTool {
+  #agentTool(server: Server, tool: McpTool): AgentTool {
+    const spec = server.spec;
     return {
       name: `${spec.name}_${tool.name}`.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64),
       description: tool.description,
@@ -124,7 +149,7 @@ export class McpManager {
         let result: CallResult;
         try {
           result = await this.#call(
-            spec,
+            server,
             { name: tool.name, arguments: args, _meta: { idempotencyKey: ctx.idempotencyKey } },
             ctx.signal,
           );

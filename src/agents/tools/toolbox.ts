@@ -39,7 +39,8 @@ export async function buildToolbox(
   }
   if (request.mcp.length > 0) {
     const servers = await mcpWithSecrets(request.mcp, step);
-    for (const tool of await agents.mcp.toolsFor(servers, step.signal)) add(tool, 'an MCP server');
+    for (const tool of await agents.mcp.toolsFor(servers, step.signal, step.services.http.allowHosts))
+      add(tool, 'an MCP server');
   }
   return tools;
 }
