@@ -105,8 +105,13 @@ export class PostgresStore implements Store {
   }
 
   /** A statement without side effects (retried once on a fresh connection; see StorePool.read). */
-  #read<R extends QueryResultRow = Row>(operation: string, text: string, params: unknown[] = []) {
-    return this.#pool.read<R>(operation, text, params);
+  #read<R extends QueryResultRow = Row>(
+    operation: string,
+    text: string,
+    params: unknown[] = [],
+    name?: string,
+  ) {
+    return this.#pool.read<R>(operation, text, params, name);
   }
 
   async saveDefinition(definition: StoredDefinition): Promise<void> {
@@ -158,7 +163,12 @@ export class PostgresStore implements Store {
   }
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
-    return (await this.#read('loadEvents', this.#sql.loadEvents, [runId, afterSeq])).rows.map(eventFromRow);
+    // Prepared: every run a worker claims is read first. Its one result column is named, so a
+    // migration that adds columns to events does not invalidate the prepared statement.
+    const rows = (
+      await this.#read('loadEvents', this.#sql.loadEvents, [runId, afterSeq], 'baton_load_events_1')
+    ).rows;
+    return rows.map(eventFromRow);
   }
 
   async getRun(runId: string): Promise<RunRow | undefined> {
