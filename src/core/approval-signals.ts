@@ -8,7 +8,7 @@ import type { ApprovalRequest } from '../kinds/types.ts';
 import type { CompiledWorkflow } from './compiled.ts';
 import type { ApprovalDecision, RunEvent } from './events.ts';
 import { Recorder } from './recorder.ts';
-import { type RunState, runningAttempt, type StepState } from './state.ts';
+import { type ApprovalState, type RunState, runningAttempt, type StepState } from './state.ts';
 
 export interface ApprovalInput {
   decision: ApprovalDecision;
@@ -118,14 +118,7 @@ function completeApproval(r: Recorder, step: StepState, decision: ApprovalDecisi
   const recorded = approval.decision!;
   if (approval.key !== undefined) {
     // A suspended step resumes with the decision available to it; its checkpoints are kept.
-    const value: Record<string, JsonValue> = {
-      approved: decision === 'approved',
-      decision,
-      timedOut,
-      at: recorded.at,
-    };
-    if (recorded.comment !== undefined) value.comment = recorded.comment;
-    if (recorded.by !== undefined) value.by = recorded.by;
+    const value = decisionRecord(recorded, decision, timedOut);
     if (recorded.payload !== undefined) value.payload = recorded.payload;
     r.emit({
       type: 'StepProgress',
@@ -156,14 +149,24 @@ function completeApproval(r: Recorder, step: StepState, decision: ApprovalDecisi
     });
     return;
   }
-  const output: Record<string, JsonValue> = {
+  const output = decisionRecord(recorded, decision, timedOut);
+  output.payload = recorded.payload ?? approval.request.payload ?? null;
+  r.emit({ type: 'StepCompleted', path: step.path, attempt: step.attempt, output });
+}
+
+/** What a decision gives the step, as its output or as the value a suspended step reads back. */
+function decisionRecord(
+  recorded: NonNullable<ApprovalState['decision']>,
+  decision: ApprovalDecision,
+  timedOut: boolean,
+): Record<string, JsonValue> {
+  const record: Record<string, JsonValue> = {
     approved: decision === 'approved',
     decision,
     timedOut,
     at: recorded.at,
   };
-  if (recorded.comment !== undefined) output.comment = recorded.comment;
-  if (recorded.by !== undefined) output.by = recorded.by;
-  output.payload = recorded.payload ?? approval.request.payload ?? null;
-  r.emit({ type: 'StepCompleted', path: step.path, attempt: step.attempt, output });
+  if (recorded.comment !== undefined) record.comment = recorded.comment;
+  if (recorded.by !== undefined) record.by = recorded.by;
+  return record;
 }

@@ -2,8 +2,7 @@
  * What a step kind's hook decided (a StartOutcome), as the event that records it. Pure:
  * the time and the run come in as arguments.
  */
-import type { SerializedError } from '../errors.ts';
-import { serializeError } from '../errors.ts';
+import { type SerializedError, serializeError } from '../errors.ts';
 import type { StartOutcome } from '../kinds/types.ts';
 import type { RunEventBody } from './events.ts';
 import type { StepState } from './state.ts';

@@ -95,16 +95,11 @@ export class PostgresStore implements Store {
     return Number((await this.#read('now', this.#sql.now)).rows[0].now);
   }
 
-  #query<R extends QueryResultRow = Row>(
-    operation: string,
-    text: string,
-    params: unknown[] = [],
-    name?: string,
-  ) {
-    return this.#pool.query<R>(operation, text, params, name);
+  #query<R extends QueryResultRow = Row>(operation: string, text: string, params: unknown[] = []) {
+    return this.#pool.query<R>(operation, text, params);
   }
 
-  /** A statement without side effects (retried once on a fresh connection; see StorePool.read). */
+  /** A statement without side effects (retried on a fresh connection when its own was dead; see StorePool.read). */
   #read<R extends QueryResultRow = Row>(
     operation: string,
     text: string,

@@ -267,7 +267,7 @@ function checkSequence(write: EncodedWrite): void {
         `event ${i} of run ${run.id} has sequence number ${events[i][1]}, expected ${expectedSeq + 1 + i}`,
       );
   }
-  const last = events.length === 0 ? expectedSeq : expectedSeq + events.length;
+  const last = expectedSeq + events.length;
   if (events.length > 0 && last !== run.seq)
     throw internal(`run ${run.id} is written with sequence number ${run.seq} after events up to ${last}`);
 }
