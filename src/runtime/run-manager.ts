@@ -119,6 +119,19 @@ export class RunManager {
     });
   }
 
+  /**
+   * Takes a run's history read elsewhere (with a claim) as its state, unless the cached
+   * state is as new: saves the read a claimed task's run would otherwise start with.
+   */
+  async adopt(runId: string, events: readonly RunEvent[]): Promise<void> {
+    const last = events.at(-1);
+    if (!last) return;
+    await this.#locks.run(runId, async () => {
+      const cached = this.#states.get(runId);
+      if (!cached || cached.seq < last.seq) this.#remember(replay(runId, events));
+    });
+  }
+
   #remember(state: RunState): void {
     if (this.#states.size >= CACHE_LIMIT) {
       const oldest = this.#states.keys().next().value;

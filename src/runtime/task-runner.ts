@@ -212,6 +212,10 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     signal: AbortSignal,
     handOff?: ClaimOptions,
   ): Promise<ClaimedTask[] | undefined> {
+    if (task.history) {
+      await runs.adopt(task.runId, task.history);
+      task.history = undefined;
+    }
     const complete = { complete: lease(task), claim: handOff };
     switch (task.kind) {
       case 'step':

@@ -70,6 +70,12 @@ export interface ClaimedTask extends TaskSpec {
   owner: string;
   token: number;
   leaseExpiresAt: number;
+  /**
+   * The run's history as of the claim, when the store read it in the claim's own statement
+   * (PostgreSQL does, on one of each run's claimed tasks), so the worker needs no second
+   * round trip to load the run. The worker drops it once it has taken the run's state from it.
+   */
+  history?: RunEvent[];
 }
 
 export interface ClaimOptions {

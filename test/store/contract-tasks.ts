@@ -16,7 +16,7 @@ function withPriorities(write: RunWrite, priorities: Record<string, number>): Ru
   return write;
 }
 
-export function taskContract(makeStore: MakeStore): void {
+export function taskContract(makeStore: MakeStore, carriesHistory: boolean): void {
   describe('claiming tasks', () => {
     test('only due tasks are claimed, with owner, token and lease expiry', () =>
       withStore(makeStore, async (store) => {
@@ -38,12 +38,13 @@ export function taskContract(makeStore: MakeStore): void {
           `lease expires at ${task.leaseExpiresAt}`,
         );
         assert.deepEqual(
-          { ...task, owner: undefined, token: undefined, leaseExpiresAt: undefined },
+          { ...task, owner: undefined, token: undefined, leaseExpiresAt: undefined, history: undefined },
           {
             ...write.tasks.insert.find((t) => t.path === 'due'),
             owner: undefined,
             token: undefined,
             leaseExpiresAt: undefined,
+            history: undefined,
           },
         );
         assert.deepEqual(await store.getTask(task.id), {
@@ -52,6 +53,27 @@ export function taskContract(makeStore: MakeStore): void {
           token: task.token,
           held: false,
         });
+      }));
+
+    test('a claimed task that carries its run’s history carries all of it, on one task per run', () =>
+      withStore(makeStore, async (store) => {
+        const at = await store.now();
+        const first = RunBuilder.start('r1', { at }, [scheduled('a', at - 10), scheduled('b', at - 10)]);
+        const second = RunBuilder.start('r2', { at }, [scheduled('c', at - 10)]);
+        await store.commit({ writes: [first.write] });
+        await store.commit({ writes: [second.write] });
+        const claimed = await store.claimTasks({ owner: 'w1', limit: 10, leaseMs: 5_000 });
+        assert.equal(claimed.length, 3);
+        for (const runId of ['r1', 'r2']) {
+          const carriers = claimed.filter((task) => task.runId === runId && task.history);
+          assert.equal(
+            carriers.length,
+            carriesHistory ? 1 : carriers.length,
+            `tasks of ${runId} with history`,
+          );
+          assert.ok(carriers.length <= 1, `at most one task of ${runId} carries its history`);
+          for (const task of carriers) assert.deepEqual(task.history, await store.loadEvents(runId));
+        }
       }));
 
     test('claims respect the limit, then priority, then due time', () =>

@@ -21,6 +21,8 @@ export interface ContractOptions {
   claimOnInsert?: boolean;
   /** The store keeps RunRow/StepRow `usage`; default true. When false the test is reported as a todo. */
   persistsUsage?: boolean;
+  /** Claimed tasks carry their run's history (ClaimedTask.history); default false. */
+  claimsCarryHistory?: boolean;
 }
 
 export function runStoreContract(name: string, makeStore: MakeStore, options: ContractOptions = {}): void {
@@ -28,7 +30,7 @@ export function runStoreContract(name: string, makeStore: MakeStore, options: Co
     definitionContract(makeStore);
     runContract(makeStore, options.persistsUsage ?? true);
     queryContract(makeStore);
-    taskContract(makeStore);
+    taskContract(makeStore, options.claimsCarryHistory ?? false);
     leaseContract(makeStore);
     claimOnInsertContract(makeStore, options.claimOnInsert ?? true);
     limitsContract(makeStore);

@@ -99,4 +99,30 @@ describe('engine on PostgreSQL', { skip }, () => {
       await worker.close();
     }
   });
+
+  test('a worker runs runs started elsewhere with the history its claim read, not a second read', async () => {
+    const url = schemaUrl('claimhist');
+    const api: Engine = await createEngine({ store: url });
+    const worker: Engine = await createEngine({ store: url });
+    const reads: string[] = [];
+    const loadEvents = worker.store.loadEvents.bind(worker.store);
+    worker.store.loadEvents = (runId, afterSeq) => {
+      reads.push(runId);
+      return loadEvents(runId, afterSeq);
+    };
+    try {
+      worker.registerTask('greet', (input: { name: string }) => ({ greeting: `hi ${input.name}` }));
+      await api.register(WORKFLOW);
+      const handles = await Promise.all(
+        ['Ada', 'Grace', 'Edsger'].map((name) => api.start('greet', { name })),
+      );
+      worker.startWorker({ leaseMs: 5_000, pollMs: 50 });
+      for (const [i, name] of ['Ada', 'Grace', 'Edsger'].entries())
+        assert.deepEqual(await handles[i].result({ timeoutMs: 10_000 }), { loud: `hi ${name}!` });
+      assert.deepEqual(reads, [], 'the worker read no run history outside its claims');
+    } finally {
+      await api.close();
+      await worker.close();
+    }
+  });
 });

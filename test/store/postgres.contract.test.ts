@@ -16,24 +16,28 @@ if (skip) {
   const { url, schema, drop } = freshSchema('contract');
   after(drop);
   let migrated = false;
-  runStoreContract('postgres', async () => {
-    if (migrated) await emptyBatonTables(schema);
-    const store = new PostgresStore({ url });
-    const others: PostgresStore[] = [];
-    await store.init();
-    migrated = true;
-    return {
-      store,
-      connect: async () => {
-        const other = new PostgresStore({ url });
-        others.push(other);
-        await other.init();
-        return other;
-      },
-      cleanup: async () => {
-        await store.close();
-        for (const other of others) await other.close();
-      },
-    };
-  });
+  runStoreContract(
+    'postgres',
+    async () => {
+      if (migrated) await emptyBatonTables(schema);
+      const store = new PostgresStore({ url });
+      const others: PostgresStore[] = [];
+      await store.init();
+      migrated = true;
+      return {
+        store,
+        connect: async () => {
+          const other = new PostgresStore({ url });
+          others.push(other);
+          await other.init();
+          return other;
+        },
+        cleanup: async () => {
+          await store.close();
+          for (const other of others) await other.close();
+        },
+      };
+    },
+    { claimsCarryHistory: true },
+  );
 }

@@ -3,6 +3,7 @@
  * database's clock, honouring cluster-wide concurrency limits, with one prepared statement
  * per combination of filters.
  */
+import type { RunEvent } from '../../core/events.ts';
 import { taskFromRow } from '../sql-rows.ts';
 import type { ClaimedTask, ClaimOptions } from '../types.ts';
 import type { StorePool } from './pool.ts';
@@ -47,12 +48,14 @@ export class Claims {
     const take = (rows: Row[]) => {
       for (const row of rows) {
         if (row.id === null) continue;
-        claimed.push({
+        const task: ClaimedTask = {
           ...taskFromRow(row),
           owner: options.owner,
           token: Number(row.lease_token),
           leaseExpiresAt: Number(row.lease_expires_at),
-        });
+        };
+        if (typeof row.history === 'string') task.history = JSON.parse(row.history) as RunEvent[];
+        claimed.push(task);
       }
     };
     if (this.#limitsExist && (!options.kinds?.length || options.kinds.includes('step'))) {
@@ -92,7 +95,7 @@ export class Claims {
    * claim's text changes, since connections keep prepared statements by name.
    */
   #claimSql(pass: 'limited' | 'unlimited', filters: ClaimFilters): { name: string; text: string } {
-    const name = `baton_claim_${pass}_${filters.queues ? 'q' : ''}${filters.kinds ? 'k' : ''}_1`;
+    const name = `baton_claim_${pass}_${filters.queues ? 'q' : ''}${filters.kinds ? 'k' : ''}_2`;
     let text = this.#texts.get(name);
     if (!text) {
       text = pass === 'limited' ? this.#sql.claimLimited(filters) : this.#sql.claimTasks(filters);
