@@ -1,15 +1,23 @@
 /**
  * Runs one workload of the PostgreSQL comparison on DBOS's side and prints its
- * `RESULT {json}` line; bench/pg/group.ts spawns it once per workload.
+ * `RESULT {json}` line; bench/pg/group.ts spawns it once per workload (per round of the chain).
  *
- *   node bench/peers/dbos-side.ts chain|latency|throughput --database <name> [--quick] [--dbos-poll-ms <n>]
+ *   node bench/peers/dbos-side.ts chain|latency|throughput --database <name> [--round <n>] [--quick] [--dbos-poll-ms <n>]
  *
  * chain: one workflow of N no-op steps (`DBOS.runStep`), run alone in this process; each
  * step body notes when it starts, as on Baton's side (bench/pg/baton-chain.ts).
  */
 import { createRequire } from 'node:module';
 import { DBOS } from '@dbos-inc/dbos-sdk';
-import { flagValue, gaps, type PgPlan, planFromArgs, report, type SideResult } from '../pg/plan.ts';
+import {
+  chainSchema,
+  flagValue,
+  gaps,
+  type PgPlan,
+  planFromArgs,
+  report,
+  type SideResult,
+} from '../pg/plan.ts';
 import { databaseUrl } from '../pg/postgres.ts';
 import { countQueries } from '../pg/query-count.ts';
 import { summarize } from '../stats.ts';
@@ -24,7 +32,7 @@ function dbosPg(): typeof import('pg') {
 
 async function dbosChain(database: string, plan: PgPlan): Promise<SideResult> {
   let starts: number[] = [];
-  configureDbos({ url: databaseUrl(database), schema: 'chain' });
+  configureDbos({ url: databaseUrl(database), schema: chainSchema(args) });
   const { chain } = registerBenchWorkflows({ onChainStep: () => starts.push(performance.now()) });
   await DBOS.launch();
   try {

@@ -13,8 +13,8 @@ import { gaps, type PgPlan, type SideResult } from './plan.ts';
 import { databaseUrl } from './postgres.ts';
 import { countQueries } from './query-count.ts';
 
-export async function batonChain(database: string, plan: PgPlan): Promise<SideResult> {
-  const engine = await createEngine({ store: databaseUrl(database, { schema: 'chain' }) });
+export async function batonChain(database: string, plan: PgPlan, schema: string): Promise<SideResult> {
+  const engine = await createEngine({ store: databaseUrl(database, { schema }) });
   try {
     let starts: number[] = [];
     engine.registerTask('noop', async () => {

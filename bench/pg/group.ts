@@ -3,7 +3,7 @@
  * side by side on the same server in the same run. Skipped with a message when PostgreSQL
  * is not reachable; installs bench/peers on first use. Creates `baton_bench_<pid>` and
  * `dbos_bench_<pid>`, runs every workload of each side in its own process (alternating
- * sides), drops both databases, and prints the comparison.
+ * sides; the chain in several rounds), drops both databases, and prints the comparison.
  */
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -11,8 +11,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from '../machine.ts';
 import { dbosVersion, ensurePeers, PEERS_DIR } from './peers.ts';
-import { type Comparison, comparisonMarkdown, comparisonNotes, comparisonText } from './pg-report.ts';
 import {
+  type Comparison,
+  comparisonMarkdown,
+  comparisonNotes,
+  comparisonText,
+  medianRound,
+} from './pg-report.ts';
+import {
+  type ChainFigures,
   flagValue,
   PG_WORKLOADS,
   type PgWorkload,
@@ -73,20 +80,34 @@ export async function runPgGroup(args: readonly string[]): Promise<PgOutcome> {
   const failures: string[] = [];
   try {
     for (const name of Object.values(databases)) await createDatabase(name);
+    const chainRounds: Record<Side, ChainFigures[]> = { baton: [], dbos: [] };
     for (const workload of PG_WORKLOADS) {
-      for (const side of ['baton', 'dbos'] as const) {
-        process.stdout.write(`running pg ${workload} on ${side}… `);
-        const started = Date.now();
-        try {
-          const result = await runSide(side, workload, databases[side], passOn);
-          Object.assign(comparison[side], { [workload]: result[workload] });
-          console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
-        } catch (error) {
-          console.log('FAILED');
-          console.error(`  ${(error as Error).message}`);
-          failures.push(`${workload} on ${side}`);
+      const rounds = workload === 'chain' ? plan.chainRounds : 1;
+      for (let round = 0; round < rounds; round++) {
+        for (const side of ['baton', 'dbos'] as const) {
+          const label = rounds > 1 ? `${workload} (round ${round + 1} of ${rounds})` : workload;
+          process.stdout.write(`running pg ${label} on ${side}… `);
+          const started = Date.now();
+          try {
+            const result = await runSide(side, workload, databases[side], [
+              ...passOn,
+              '--round',
+              String(round),
+            ]);
+            if (result.chain) chainRounds[side].push(result.chain);
+            else Object.assign(comparison[side], { [workload]: result[workload] });
+            console.log(`${((Date.now() - started) / 1000).toFixed(1)} s`);
+          } catch (error) {
+            console.log('FAILED');
+            console.error(`  ${(error as Error).message}`);
+            failures.push(`${label} on ${side}`);
+          }
         }
       }
+    }
+    for (const side of ['baton', 'dbos'] as const) {
+      comparison[side].chain = medianRound(chainRounds[side]);
+      comparison[side].chainRoundsP50 = chainRounds[side].map((round) => round.perStep.p50);
     }
   } finally {
     for (const name of Object.values(databases)) await dropDatabase(name).catch(() => undefined);

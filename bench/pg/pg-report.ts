@@ -6,7 +6,10 @@
 import type { ChainFigures, LatencyFigures, PgPlan, Side, ThroughputFigures } from './plan.ts';
 
 export interface SideFigures {
+  /** The median round of the chain (by per-step p50). */
   chain?: ChainFigures;
+  /** Per-step p50 of every chain round, in the order measured. */
+  chainRoundsP50?: number[];
   latency?: LatencyFigures;
   throughput?: ThroughputFigures[];
 }
@@ -51,7 +54,7 @@ export function comparisonRows(c: Comparison, plan: PgPlan): string[][] {
   const d50 = dbos.chain?.perStep.p50;
   const overhead = b50 !== undefined && d50 !== undefined ? b50 / d50 : undefined;
   rows.push([
-    `per step, p50 (one ${plan.chainSteps}-step chain)`,
+    `per step, p50 (${plan.chainSteps}-step chain${plan.chainRounds > 1 ? `, median of ${plan.chainRounds}` : ''})`,
     ms(b50),
     ms(d50),
     ratio(b50, d50),
@@ -119,6 +122,12 @@ export function comparisonRows(c: Comparison, plan: PgPlan): string[][] {
   return rows;
 }
 
+/** The round whose per-step p50 is the median of the rounds (the lower middle one of an even count). */
+export function medianRound(rounds: readonly ChainFigures[]): ChainFigures | undefined {
+  const sorted = [...rounds].sort((a, b) => a.perStep.p50 - b.perStep.p50);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 /** What the table does not say: concurrency, CPU, and any backlog that ran out early. */
 export function comparisonNotes(c: Comparison, plan: PgPlan): string[] {
   const t = plan.throughput;
@@ -126,6 +135,11 @@ export function comparisonNotes(c: Comparison, plan: PgPlan): string[] {
     `throughput: a backlog of ${t.backlogRuns} runs × ${t.stepsPerRun} sequential steps (each awaits a ${t.ioMs} ms timer), ${t.concurrency} at once per worker process on both sides (Baton worker concurrency, DBOS queue workerConcurrency); steps durably recorded during a ${t.windowMs / 1000} s window after ${t.warmupMs / 1000} s of warm-up`,
     `queued start: ${plan.latencySamples} runs of one step started open-loop, 20–80 ms apart at random, on one idle worker process (concurrency ${plan.latencyConcurrency}); DBOS ${plan.dbosPollMs === undefined ? 'polls its queue every 1 s (its default)' : `queue polled every ${plan.dbosPollMs} ms (--dbos-poll-ms)`}, Baton is woken by LISTEN/NOTIFY`,
   ];
+  const byRound = (side: Side) => (c[side].chainRoundsP50 ?? []).map((p50) => p50.toFixed(2)).join(' · ');
+  if (plan.chainRounds > 1)
+    notes.unshift(
+      `chain: ${plan.chainRounds} rounds per side, alternating sides, each a fresh process and schema that first runs an unmeasured ${plan.chainWarmupSteps}-step chain; the chain rows show each side's median round by per-step p50 (per round, in ms: Baton ${byRound('baton')}; DBOS ${byRound('dbos')})`,
+    );
   for (const side of ['baton', 'dbos'] as const) {
     const figures = c[side].throughput ?? [];
     const each = (value: (f: ThroughputFigures) => string) =>

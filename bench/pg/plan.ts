@@ -12,6 +12,12 @@ export interface PgPlan {
   /** Steps of the one sequential workflow measured alone. */
   chainSteps: number;
   /**
+   * Times the chain is measured per side, alternating sides, each in a fresh process and
+   * schema; the table shows each side's median round. The machine's speed drifts by a fifth
+   * within a minute, more than one chain of about a second averages out.
+   */
+  chainRounds: number;
+  /**
    * Steps of an unmeasured chain run first, on both sides, so that both are measured warm
    * (compiled by the JIT, statements prepared, caches filled) rather than on their first
    * few hundred steps.
@@ -57,6 +63,7 @@ export function planFromArgs(args: readonly string[]): PgPlan {
 export function pgPlan(quick: boolean): PgPlan {
   return {
     chainSteps: quick ? 100 : 500,
+    chainRounds: quick ? 1 : 5,
     chainWarmupSteps: quick ? 100 : 500,
     latencySamples: quick ? 40 : 200,
     latencyConcurrency: 32,
@@ -123,6 +130,11 @@ export function wallNow(): number {
 export function flagValue(args: readonly string[], flag: string): string | undefined {
   const index = args.indexOf(flag);
   return index >= 0 ? args[index + 1] : undefined;
+}
+
+/** The schema a side's chain round writes to (`--round <n>` on its command line). */
+export function chainSchema(args: readonly string[]): string {
+  return `chain_${Number(flagValue(args, '--round') ?? 0)}`;
 }
 
 /** Prints the result line the group runner reads. */
