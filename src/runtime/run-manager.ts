@@ -2,18 +2,20 @@
  * The imperative shell around the pure core for one run at a time: load the run's state
  * (cached, rebuilt from history on a miss), apply a pure transition, and commit the
  * resulting events, projections and task changes atomically. A conflict (someone else
- * appended first) discards the cached state and tries again on fresh history.
+ * appended first) discards the cached state and tries again on fresh history (for runs
+ * that keep conflicting, only the events appended since: contention.ts).
  */
 import { CompiledWorkflow } from '../core/compiled.ts';
 import type { RunEvent } from '../core/events.ts';
 import { changedStepRows, runRow } from '../core/projection.ts';
-import { newRunState, type RunState, replay } from '../core/state.ts';
+import { evolve, newRunState, type RunState, replay } from '../core/state.ts';
 import { taskChanges } from '../core/tasks.ts';
 import { BatonError } from '../errors.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
 import type { ClaimedTask, ClaimOptions, CommitResult, Lease, RunWrite, Store } from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
+import { Contention } from './contention.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { commitResolvingUnknown } from './store-retry.ts';
 import { placeStepTasks } from './task-placement.ts';
@@ -41,6 +43,13 @@ export type MutateResult =
   | { ok: false; reason: 'stale-lease' };
 
 const MAX_CONFLICT_RETRIES = 50;
+/**
+ * A worker recording a step's result under its lease keeps trying much longer: the other
+ * commits are progress on the same run (a wide map's items finishing elsewhere), giving up
+ * would leave the task leased until the lease expired and then run the step again, and a
+ * lost lease ends the loop anyway (the commit is refused as stale).
+ */
+const MAX_CONFLICT_RETRIES_UNDER_LEASE = 2_000;
 const CACHE_LIMIT = 5_000;
 /**
  * Runs with nothing in flight (waiting for a person, a timer or a child run; paused;
@@ -56,12 +65,14 @@ export class RunManager {
   readonly #states = new Map<string, RunState>();
   readonly #workflows = new Map<string, CompiledWorkflow>();
   readonly #locks = new KeyedMutex();
+  readonly #contention: Contention;
   readonly #listeners = new Set<(committed: Committed) => void>();
 
-  constructor(store: Store, registry: KindRegistry, clock: Clock) {
+  constructor(store: Store, registry: KindRegistry, clock: Clock, contention = new Contention()) {
     this.store = store;
     this.registry = registry;
     this.clock = clock;
+    this.#contention = contention;
   }
 
   onCommit(listener: (committed: Committed) => void): () => void {
@@ -140,6 +151,14 @@ export class RunManager {
     this.#states.set(state.id, state);
   }
 
+  /** Brings a state as loaded up to date with the events appended since, and caches it. */
+  async #catchUp(state: RunState): Promise<void> {
+    const newer = await this.store.loadEvents(state.id, state.seq);
+    if (newer[0]?.seq !== state.seq + 1) return; // nothing to go on: the next attempt reads it all
+    for (const event of newer) evolve(state, event);
+    this.#remember(state);
+  }
+
   forget(runId: string): void {
     this.#states.delete(runId);
   }
@@ -147,13 +166,18 @@ export class RunManager {
   /** Applies `transition` to the run and commits it; re-reads history and retries on conflicts. */
   async mutate(runId: string, transition: Transition, options: MutateOptions = {}): Promise<MutateResult> {
     return this.#locks.run(runId, async () => {
-      for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
+      let conflicts = 0;
+      const attempts = options.complete ? MAX_CONFLICT_RETRIES_UNDER_LEASE : MAX_CONFLICT_RETRIES;
+      for (let attempt = 0; attempt < attempts; attempt++) {
         // With several processes on one store, a cached state may be one another process has
         // since moved on. Writes are safe (the sequence check refuses them), but a refusal
         // or a task that looks moot is decided again on the latest history.
         const cached = this.#states.has(runId);
         const { wf, state } = await this.#load(runId);
         const expectedSeq = state.seq;
+        // The transition changes `state` in place; a run that other processes also commit to
+        // keeps the state as loaded, to catch up from after a conflict (contention.ts).
+        const asLoaded = this.#contention.has(runId) ? structuredClone(state) : undefined;
         let events: RunEvent[] | undefined;
         try {
           events = transition(wf, state, this.clock.now());
@@ -196,10 +220,14 @@ export class RunManager {
         if (result.reason === 'stale-lease') return { ok: false, reason: 'stale-lease' };
         if (result.reason !== 'conflict')
           throw new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
+        conflicts++;
+        this.#contention.conflicted(runId);
+        if (asLoaded) await this.#catchUp(asLoaded);
+        await this.#contention.backOff(conflicts);
       }
       throw new BatonError(
         'COMMIT_CONFLICT',
-        `run ${runId} kept changing; gave up after ${MAX_CONFLICT_RETRIES} attempts`,
+        `run ${runId} kept changing; gave up after ${attempts} attempts`,
         {
           retryable: true,
         },
