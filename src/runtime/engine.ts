@@ -18,7 +18,6 @@ import {
   resumeRun,
   retryRun,
 } from '../core/signals.ts';
-import { TERMINAL_RUN_STATUSES } from '../core/state.ts';
 import { BatonError, type JsonValue } from '../errors.ts';
 import { createBuiltinRegistry } from '../kinds/builtin.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
@@ -43,13 +42,12 @@ import type {
 import { executeServices } from './execute-services.ts';
 import { type Committed, RunManager } from './run-manager.ts';
 import { createRun, type RunOrigin, startChildRun } from './run-start.ts';
+import { outcomeOf, waitForRun } from './run-waiting.ts';
 import { type SecretsSource, secretsSource } from './secrets.ts';
 import { createTaskRunner } from './task-runner.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
 
 export type * from './engine-types.ts';
-
-const OUTCOME_EVENTS: ReadonlySet<string> = new Set(['RunCompleted', 'RunFailed', 'RunCancelled']);
 
 export class Engine {
   readonly store: Store;
@@ -185,52 +183,12 @@ export class Engine {
   }
 
   /** Waits until the run reaches an outcome (or `statuses`), whichever process runs it. */
-  async wait(
-    runId: string,
-    options: { timeoutMs?: number; statuses?: readonly string[] } = {},
-  ): Promise<RunRow> {
-    const wanted = new Set(options.statuses ?? TERMINAL_RUN_STATUSES);
-    // Waiting for an outcome, only an outcome event is worth re-reading the run for.
-    const relevant = (event: EngineEvent) =>
-      options.statuses !== undefined || (event.type === 'history' && OUTCOME_EVENTS.has(event.event.type));
-    const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
-    for (;;) {
-      const run = await this.store.getRun(runId);
-      if (!run) throw new BatonError('RUN_NOT_FOUND', `no run with id ${runId}`, { details: { runId } });
-      if (wanted.has(run.status)) return run;
-      if (deadline !== undefined && Date.now() >= deadline) {
-        throw new BatonError(
-          'WAIT_TIMEOUT',
-          `run ${runId} is still ${run.status} after ${options.timeoutMs}ms`,
-          { retryable: true },
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(
-          finish,
-          Math.min(500, deadline === undefined ? 500 : Math.max(1, deadline - Date.now())),
-        );
-        const unsubscribe = this.subscribe((event) => relevant(event) && finish(), { runId });
-        function finish() {
-          clearTimeout(timer);
-          unsubscribe();
-          resolve();
-        }
-      });
-    }
+  wait(runId: string, options: { timeoutMs?: number; statuses?: readonly string[] } = {}): Promise<RunRow> {
+    return waitForRun(this.store, (listener, filter) => this.subscribe(listener, filter), runId, options);
   }
 
   async result(runId: string, options: { timeoutMs?: number } = {}): Promise<JsonValue> {
-    const run = await this.wait(runId, options);
-    if (run.status === 'completed') return run.output ?? null;
-    const error = run.error;
-    throw new BatonError(
-      run.status === 'cancelled' ? 'RUN_CANCELLED' : 'RUN_FAILED',
-      `run ${runId} ${run.status}${error ? `: ${error.message}` : ''}`,
-      {
-        details: { runId, error: error as unknown as JsonValue },
-      },
-    );
+    return outcomeOf(await this.wait(runId, options));
   }
 
   async getRun(runId: string): Promise<RunDetails> {
