@@ -121,15 +121,26 @@ export class PostgresStore implements Store {
   }
 
   async getDefinition(hash: string): Promise<StoredDefinition | undefined> {
-    const row = (await this.#read('getDefinition', this.#sql.getDefinition, [hash])).rows[0];
+    const row = (await this.#read('getDefinition', this.#sql.getDefinition, [hash], 'baton_get_definition_1'))
+      .rows[0];
     return row ? definitionFromRow(row) : undefined;
   }
 
   async latestDefinition(name: string, version?: string): Promise<StoredDefinition | undefined> {
     const result =
       version === undefined
-        ? await this.#read('latestDefinition', this.#sql.latestDefinition, [name])
-        : await this.#read('latestDefinition', this.#sql.latestDefinitionVersion, [name, version]);
+        ? await this.#read(
+            'latestDefinition',
+            this.#sql.latestDefinition,
+            [name],
+            'baton_latest_definition_1',
+          )
+        : await this.#read(
+            'latestDefinition',
+            this.#sql.latestDefinitionVersion,
+            [name, version],
+            'baton_latest_definition_version_1',
+          );
     return result.rows[0] ? definitionFromRow(result.rows[0]) : undefined;
   }
 
@@ -167,7 +178,7 @@ export class PostgresStore implements Store {
   }
 
   async getRun(runId: string): Promise<RunRow | undefined> {
-    const row = (await this.#read('getRun', this.#sql.getRun, [runId])).rows[0];
+    const row = (await this.#read('getRun', this.#sql.getRun, [runId], 'baton_get_run_1')).rows[0];
     return row ? runFromRow(row) : undefined;
   }
 

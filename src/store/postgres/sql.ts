@@ -55,6 +55,14 @@ export class ClaimFilters {
   }
 }
 
+/**
+ * The columns the store reads back, listed rather than `*` in statements it prepares: a
+ * prepared `SELECT *` fails once a migration adds a column to its table.
+ */
+const DEFINITION_COLUMNS = 'hash, name, version, definition, source, created_at';
+const RUN_COLUMNS = `id, workflow_name, workflow_version, workflow_hash, status, input, output, error, parent_run_id,
+  idempotency_key, tenant, seq, created_at, updated_at, finished_at, usage`;
+
 const CLAIMED_COLUMNS =
   't.id, t.run_id, t.kind, t.path, t.attempt, t.run_at, t.queue, t.priority, t.lease_token, t.lease_expires_at';
 
@@ -75,9 +83,9 @@ export function statements(s: string) {
 
     saveDefinition: `INSERT INTO ${s}.definitions (hash, name, version, definition, source, created_at) VALUES ($1, $2, $3, $4::json, $5, $6)
       ON CONFLICT (hash) DO UPDATE SET ordinal = nextval('${s}.definition_ordinals')`,
-    getDefinition: `SELECT * FROM ${s}.definitions WHERE hash = $1`,
-    latestDefinition: `SELECT * FROM ${s}.definitions WHERE name = $1 ORDER BY ordinal DESC LIMIT 1`,
-    latestDefinitionVersion: `SELECT * FROM ${s}.definitions WHERE name = $1 AND version = $2 ORDER BY ordinal DESC LIMIT 1`,
+    getDefinition: `SELECT ${DEFINITION_COLUMNS} FROM ${s}.definitions WHERE hash = $1`,
+    latestDefinition: `SELECT ${DEFINITION_COLUMNS} FROM ${s}.definitions WHERE name = $1 ORDER BY ordinal DESC LIMIT 1`,
+    latestDefinitionVersion: `SELECT ${DEFINITION_COLUMNS} FROM ${s}.definitions WHERE name = $1 AND version = $2 ORDER BY ordinal DESC LIMIT 1`,
     listDefinitions: `SELECT hash, name, version, created_at FROM ${s}.definitions ORDER BY name, ordinal`,
 
     insertRun: `INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,
@@ -143,7 +151,7 @@ export function statements(s: string) {
     leaseHeld: `SELECT 1 FROM ${s}.tasks WHERE id = $1 AND lease_owner = $2 AND lease_token = $3`,
 
     loadEvents: `SELECT body FROM ${s}.events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
-    getRun: `SELECT * FROM ${s}.runs WHERE id = $1`,
+    getRun: `SELECT ${RUN_COLUMNS} FROM ${s}.runs WHERE id = $1`,
     runsByIds: `SELECT * FROM ${s}.runs WHERE id = ANY($1::text[])`,
     runByKey: `SELECT * FROM ${s}.runs WHERE idempotency_key = $1`,
     getSteps: `SELECT * FROM ${s}.steps WHERE run_id = $1 ORDER BY started_at, path`,
