@@ -31,6 +31,9 @@ export async function agentHarness(
         ...env,
       },
     },
+  }).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
   });
   return {
     t,

@@ -5,6 +5,9 @@
  * and the step's retry policy applies. Against the loopback server.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import pino from 'pino';
 import type { RunEvent } from '../../src/core/events.ts';
@@ -133,5 +136,31 @@ describe('chains with unconfigured models', () => {
     assert.equal(error?.code, 'LLM_NOT_CONFIGURED');
     assert.equal(error?.retryable, false);
     assert.equal(h.server.requests.length, 0);
+  });
+
+  test('a stand-in answer is not cached: once the key is set, the real model answers the same call', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'baton-standin-'));
+    const store = `sqlite:${join(dir, 'baton.db')}`;
+    const cached = `{ model: [openai:gpt-4o-mini, mock:script], mock: [{ text: canned answer }], cache: { ttl: 1h } }`;
+    try {
+      h = await agentHarness([], { env: { OPENAI_API_KEY: undefined }, store });
+      const name = await h.t.define(oneAgentWorkflow('standin-cache', cached));
+      const offline = (await h.t.engine.run(name)) as unknown as Output;
+      assert.deepEqual([offline.text, offline.model], ['canned answer', 'mock:script']);
+      await h.close();
+
+      h = await agentHarness([{ text: 'real answer' }], { store });
+      // The second engine numbers its runs from 1 again: name them, or start() finds the first run.
+      const online = (await h.t.engine.run(name, {}, { runId: 'online-1' })) as unknown as Output;
+      assert.deepEqual([online.text, online.model], ['real answer', 'openai:gpt-4o-mini']);
+      assert.equal(h.server.requests.length, 1, 'the real model was asked, not the cache');
+      const again = (await h.t.engine.run(name, {}, { runId: 'online-2' })) as unknown as Output;
+      assert.equal(again.text, 'real answer');
+      assert.equal(h.server.requests.length, 1, "the real model's answer is cached");
+    } finally {
+      await h?.close();
+      h = undefined;
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
