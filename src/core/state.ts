@@ -3,102 +3,13 @@
  * place (runs can be large; copying on every event would dominate the hot path), so a
  * caller that discards a decision must also discard the state it evolved.
  */
-import type { JsonValue, SerializedError } from '../errors.ts';
-import type { ApprovalRequest, BlockInstanceSpec, Usage } from '../kinds/types.ts';
-import { applyBudgetEvent, type BudgetState } from './budget.ts';
-import type { ParentRef, RunEvent, RunEventBody, WorkflowRef } from './events.ts';
+import type { Usage } from '../kinds/types.ts';
+import { applyBudgetEvent } from './budget.ts';
+import type { RunEvent, RunEventBody } from './events.ts';
+import type { RunState, RunStatus, StepState, StepStatus } from './state-types.ts';
 
-export type RunStatus = 'pending' | 'running' | 'waiting' | 'paused' | 'completed' | 'failed' | 'cancelled';
-export type StepStatus =
-  | 'scheduled'
-  | 'waiting'
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'skipped'
-  | 'cancelled';
-
-export const TERMINAL_STEP_STATUSES: ReadonlySet<string> = new Set([
-  'completed',
-  'failed',
-  'skipped',
-  'cancelled',
-]);
-export const TERMINAL_RUN_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
-
-export interface BlockState {
-  round: number;
-  instances: BlockInstanceSpec[];
-  /** Ordinal of this round's first instance; instance paths are `<path>[<ordinal>]/<id>`. */
-  firstOrdinal: number;
-  concurrency?: number;
-  stepConcurrency?: number;
-  note: Record<string, JsonValue>;
-}
-
-export interface ApprovalState {
-  request: ApprovalRequest;
-  /** Set when a running step suspended itself for this decision (ExecuteContext.requestApproval). */
-  key?: string;
-  decision?: {
-    decision: 'approved' | 'rejected';
-    comment?: string;
-    by?: string;
-    at: number;
-    payload?: JsonValue;
-    timedOut?: boolean;
-  };
-}
-
-export interface StepState {
-  path: string;
-  id: string;
-  status: StepStatus;
-  attempt: number;
-  input?: JsonValue;
-  output?: JsonValue;
-  error?: SerializedError;
-  note?: Record<string, JsonValue>;
-  runAt?: number;
-  fireAt?: number;
-  approval?: ApprovalState;
-  childRunId?: string;
-  child?: { workflow: string; version?: string; input: JsonValue };
-  blocks?: BlockState;
-  /** Results of `memo` checkpoints of the current step instance, by key. */
-  progress?: Record<string, JsonValue>;
-  /** Metered consumption (LLM tokens and cost) of all attempts of this step. */
-  usage?: Usage;
-  skipReason?: string;
-  startedAt: number;
-  updatedAt: number;
-  finishedAt?: number;
-}
-
-export interface RunState {
-  id: string;
-  workflow: WorkflowRef;
-  input: Record<string, JsonValue>;
-  parent?: ParentRef;
-  idempotencyKey?: string;
-  tenant?: string;
-  timeoutAt?: number;
-  seq: number;
-  createdAt: number;
-  updatedAt: number;
-  steps: Map<string, StepState>;
-  paused: boolean;
-  cancelRequested: boolean;
-  timedOut: boolean;
-  outcome?: 'completed' | 'failed' | 'cancelled';
-  /** Metered consumption of the whole run. */
-  usage?: Usage;
-  /** LLM budget reservations in flight and raised limits; absent until a budgeted call. */
-  budget?: BudgetState;
-  output?: JsonValue;
-  error?: SerializedError;
-  finishedAt?: number;
-}
+export type * from './state-types.ts';
+export { TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state-types.ts';
 
 export function stepIdOf(path: string): string {
   const slash = path.lastIndexOf('/');
