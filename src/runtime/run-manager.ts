@@ -177,7 +177,7 @@ export class RunManager {
         const expectedSeq = state.seq;
         // The transition changes `state` in place; a run that other processes also commit to
         // keeps the state as loaded, to catch up from after a conflict (contention.ts).
-        const asLoaded = this.#contention.has(runId) ? structuredClone(state) : undefined;
+        const asLoaded = this.#contention.has(runId) ? copyOf(state) : undefined;
         let events: RunEvent[] | undefined;
         try {
           events = transition(wf, state, this.clock.now());
@@ -258,6 +258,15 @@ export class RunManager {
 
   #emit(committed: Committed): void {
     for (const listener of this.#listeners) listener(committed);
+  }
+}
+
+/** A deep copy, or undefined if the state holds something that cannot be copied (then a conflict reads it all again). */
+function copyOf(state: RunState): RunState | undefined {
+  try {
+    return structuredClone(state);
+  } catch {
+    return undefined;
   }
 }
 
