@@ -2,13 +2,13 @@
  * The imperative shell around the pure core for one run at a time: load the run's state
  * (cached, rebuilt from history on a miss), apply a pure transition, and commit the
  * resulting events, projections and task changes atomically. A conflict (someone else
- * appended first) discards the cached state and tries again on fresh history (for runs
- * that keep conflicting, only the events appended since: contention.ts).
+ * appended first) discards the cached state and tries again on fresh history, backing off
+ * at random when conflicts repeat (contention.ts).
  */
 import { CompiledWorkflow } from '../core/compiled.ts';
 import type { RunEvent } from '../core/events.ts';
 import { changedStepRows, runRow } from '../core/projection.ts';
-import { evolve, newRunState, type RunState, replay } from '../core/state.ts';
+import { newRunState, type RunState, replay } from '../core/state.ts';
 import { taskChanges } from '../core/tasks.ts';
 import { BatonError } from '../errors.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
@@ -151,14 +151,6 @@ export class RunManager {
     this.#states.set(state.id, state);
   }
 
-  /** Brings a state as loaded up to date with the events appended since, and caches it. */
-  async #catchUp(state: RunState): Promise<void> {
-    const newer = await this.store.loadEvents(state.id, state.seq);
-    if (newer[0]?.seq !== state.seq + 1) return; // nothing to go on: the next attempt reads it all
-    for (const event of newer) evolve(state, event);
-    this.#remember(state);
-  }
-
   forget(runId: string): void {
     this.#states.delete(runId);
   }
@@ -175,9 +167,6 @@ export class RunManager {
         const cached = this.#states.has(runId);
         const { wf, state } = await this.#load(runId);
         const expectedSeq = state.seq;
-        // The transition changes `state` in place; a run that other processes also commit to
-        // keeps the state as loaded, to catch up from after a conflict (contention.ts).
-        const asLoaded = this.#contention.has(runId) ? copyOf(state) : undefined;
         let events: RunEvent[] | undefined;
         try {
           events = transition(wf, state, this.clock.now());
@@ -220,10 +209,7 @@ export class RunManager {
         if (result.reason === 'stale-lease') return { ok: false, reason: 'stale-lease' };
         if (result.reason !== 'conflict')
           throw new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
-        conflicts++;
-        this.#contention.conflicted(runId);
-        if (asLoaded) await this.#catchUp(asLoaded);
-        await this.#contention.backOff(conflicts);
+        await this.#contention.backOff(++conflicts);
       }
       throw new BatonError(
         'COMMIT_CONFLICT',
@@ -258,15 +244,6 @@ export class RunManager {
 
   #emit(committed: Committed): void {
     for (const listener of this.#listeners) listener(committed);
-  }
-}
-
-/** A deep copy, or undefined if the state holds something that cannot be copied (then a conflict reads it all again). */
-function copyOf(state: RunState): RunState | undefined {
-  try {
-    return structuredClone(state);
-  } catch {
-    return undefined;
   }
 }
 

@@ -14,16 +14,4 @@ describe('contention between processes committing to one run', () => {
     for (let conflicts = 1; conflicts <= 10; conflicts++) await contention.backOff(conflicts);
     assert.deepEqual(waits, [1, 2, 4, 8, 16, 25, 25, 25]);
   });
-
-  test('runs are remembered once they conflict, the oldest forgotten past a thousand', () => {
-    const contention = new Contention();
-    assert.equal(contention.has('r0'), false);
-    for (let i = 0; i <= 1_000; i++) contention.conflicted(`r${i}`);
-    assert.equal(contention.has('r0'), false, 'the oldest is forgotten');
-    assert.equal(contention.has('r1'), true);
-    contention.conflicted('r1');
-    contention.conflicted('r1001');
-    assert.equal(contention.has('r1'), true, 'a run that conflicts again is kept');
-    assert.equal(contention.has('r2'), false);
-  });
 });
