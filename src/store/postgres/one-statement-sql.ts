@@ -3,7 +3,7 @@
  * gated on the run row's write, built per combination of the optional parts a request needs.
  */
 import type { CommitRequest } from '../types.ts';
-import { DB_NOW_MS, TASKS_CHANNEL } from './sql.ts';
+import { DB_NOW_MS, leaseOnInsert } from './sql.ts';
 
 /** The text of the error the statement raises to roll itself back when its lease vanished mid-way. */
 export const LEASE_LOST = 'baton: lease lost during commit of run';
@@ -12,7 +12,7 @@ export const LEASE_LOST = 'baton: lease lost during commit of run';
  * Bump whenever a statement's text changes: connections keep prepared statements by name,
  * and the name is `baton_<kind>_<parts>_<this>`.
  */
-const STATEMENT_VERSION = 5;
+const STATEMENT_VERSION = 6;
 
 export type OneStatementKind = 'advance' | 'create';
 
@@ -185,28 +185,14 @@ function tail(s: string, parts: Parts): string {
         WITH ORDINALITY AS i(id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
       WHERE EXISTS (SELECT 1 FROM run)
     )`,
-      `chosen AS (
-      SELECT i.id FROM input i, clock
-      WHERE i.eligible AND i.run_at <= clock.now
-        AND NOT (i.kind = 'step' AND EXISTS (SELECT 1 FROM ${s}.concurrency_limits l
-          WHERE l.key = 'queue:' || i.queue OR l.key = $44::text))
-      ORDER BY i.ord LIMIT $41::integer
-    )`,
-      `inserted AS (
-      INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
-      SELECT i.id, $7, i.kind, i.path, i.attempt, i.run_at, i.queue, i.priority, i.held,
-        CASE WHEN c.id IS NULL THEN NULL ELSE $42::text END,
-        CASE WHEN c.id IS NULL THEN 0 ELSE 1 END,
-        CASE WHEN c.id IS NULL THEN NULL ELSE clock.now + $43::bigint END
-      FROM input i CROSS JOIN clock LEFT JOIN chosen c ON c.id = i.id
-      ORDER BY i.ord
-      ON CONFLICT (id) DO NOTHING
-      RETURNING id, run_at, queue, held, lease_owner, lease_token, lease_expires_at
-    )`,
-      `notified AS (
-      SELECT pg_notify('${TASKS_CHANNEL}', json_build_object('schema', $45::text, 'runAt', min(run_at), 'queues', json_agg(DISTINCT queue))::text)
-      FROM inserted WHERE NOT held AND lease_owner IS NULL HAVING count(*) > 0
-    )`,
+      leaseOnInsert(s, {
+        runId: '$7',
+        limit: '$41',
+        owner: '$42',
+        leaseMs: '$43',
+        workflowKey: '$44',
+        schema: '$45',
+      }),
     );
   return ctes.join(',\n    ');
 }

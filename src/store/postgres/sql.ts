@@ -21,6 +21,51 @@ function limited(s: string, kind: string, queue: string, workflowKey: string): s
     WHERE l.key = 'queue:' || ${queue} OR l.key = ${workflowKey}))`;
 }
 
+/** Where leaseOnInsert finds its values: SQL expressions, parameters mostly. */
+export interface LeaseOnInsertParams {
+  /** Each new task's run id (a column of \`input\`, or the one run's parameter). */
+  runId: string;
+  /** Most tasks to lease. */
+  limit: string;
+  owner: string;
+  leaseMs: string;
+  /** The run's workflow limit key (\`workflow:<name>\`). */
+  workflowKey: string;
+  /** The schema, named in the notice. */
+  schema: string;
+}
+
+/**
+ * Claim-on-insert as the CTEs \`chosen\`, \`inserted\` and \`notified\`, over the CTEs \`clock\`
+ * and \`input\` (id, kind, path, attempt, run_at, queue, priority, held, eligible, ord): the
+ * first \`limit\` eligible rows due on the database clock are inserted already leased to
+ * \`owner\`; step tasks under a concurrency limit are left to locked claims. \`inserted\`
+ * returns the new rows (a lease where lease_owner is set); \`notified\` has a row when the
+ * rows left for other workers were announced to them.
+ */
+export function leaseOnInsert(s: string, p: LeaseOnInsertParams): string {
+  return `chosen AS (
+        SELECT i.id FROM input i, clock
+        WHERE i.eligible AND i.run_at <= clock.now AND NOT ${limited(s, 'i.kind', 'i.queue', `${p.workflowKey}::text`)}
+        ORDER BY i.ord LIMIT ${p.limit}::integer
+      ),
+      inserted AS (
+        INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
+        SELECT i.id, ${p.runId}, i.kind, i.path, i.attempt, i.run_at, i.queue, i.priority, i.held,
+          CASE WHEN c.id IS NULL THEN NULL ELSE ${p.owner}::text END,
+          CASE WHEN c.id IS NULL THEN 0 ELSE 1 END,
+          CASE WHEN c.id IS NULL THEN NULL ELSE clock.now + ${p.leaseMs}::bigint END
+        FROM input i CROSS JOIN clock LEFT JOIN chosen c ON c.id = i.id
+        ORDER BY i.ord
+        ON CONFLICT (id) DO NOTHING
+        RETURNING id, run_at, queue, held, lease_owner, lease_token, lease_expires_at
+      ),
+      notified AS (
+        SELECT pg_notify('${TASKS_CHANNEL}', json_build_object('schema', ${p.schema}::text, 'runAt', min(run_at), 'queues', json_agg(DISTINCT queue))::text)
+        FROM inserted WHERE NOT held AND lease_owner IS NULL HAVING count(*) > 0
+      )`;
+}
+
 /** Wraps a data-modifying CTE `changed` that returns (run_at, queue, held) into a NOTIFY for workers. */
 function notifyFrom(changed: string, schemaParam: string): string {
   return `WITH changed AS (${changed})
@@ -108,38 +153,16 @@ export function statements(s: string) {
     removeSteps: `DELETE FROM ${s}.steps WHERE run_id = $1 AND path = ANY($2::text[])`,
     removeRunTasks: `DELETE FROM ${s}.tasks WHERE run_id = $1`,
     removeTasks: `DELETE FROM ${s}.tasks WHERE id = ANY($1::text[])`,
-    // Claim-on-insert: the first $12 eligible rows that are due on the database clock are
-    // inserted already leased to $13. Rows returned with an id are those leases; the
-    // notification covers only the rows left for other workers. Step tasks under a
-    // concurrency limit ($15 is the run's workflow key) are left to locked claims.
+    // Claim-on-insert (leaseOnInsert) for tasks of any runs; $1 names the schema in the notice.
     insertTasks: `WITH clock AS (SELECT ${DB_NOW_MS} AS now),
       input AS (
         SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::text[],
           $9::integer[], $10::boolean[], $11::boolean[])
           WITH ORDINALITY AS i(id, run_id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
       ),
-      chosen AS (
-        SELECT i.id FROM input i, clock
-        WHERE i.eligible AND i.run_at <= clock.now AND NOT ${limited(s, 'i.kind', 'i.queue', '$15::text')}
-        ORDER BY i.ord LIMIT $12::integer
-      ),
-      inserted AS (
-        INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
-        SELECT i.id, i.run_id, i.kind, i.path, i.attempt, i.run_at, i.queue, i.priority, i.held,
-          CASE WHEN c.id IS NULL THEN NULL ELSE $13::text END,
-          CASE WHEN c.id IS NULL THEN 0 ELSE 1 END,
-          CASE WHEN c.id IS NULL THEN NULL ELSE clock.now + $14::bigint END
-        FROM input i CROSS JOIN clock LEFT JOIN chosen c ON c.id = i.id
-        ORDER BY i.ord
-        ON CONFLICT (id) DO NOTHING
-        RETURNING id, run_at, queue, held, lease_owner, lease_token, lease_expires_at
-      )
+      ${leaseOnInsert(s, { runId: 'i.run_id', limit: '$12', owner: '$13', leaseMs: '$14', workflowKey: '$15', schema: '$1' })}
       SELECT id, lease_token, lease_expires_at FROM inserted WHERE lease_owner IS NOT NULL
-      UNION ALL
-      SELECT NULL, NULL, NULL FROM (
-        SELECT pg_notify('${TASKS_CHANNEL}', json_build_object('schema', $1::text, 'runAt', min(run_at), 'queues', json_agg(DISTINCT queue))::text)
-        FROM inserted WHERE NOT held AND lease_owner IS NULL HAVING count(*) > 0
-      ) AS notified`,
+      UNION ALL SELECT NULL, NULL, NULL FROM notified`,
     holdTasks: notifyFrom(
       `UPDATE ${s}.tasks SET held = $2 WHERE run_id = $3 AND kind = 'step' RETURNING run_at, queue, held`,
       '$1',
