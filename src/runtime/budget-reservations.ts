@@ -14,8 +14,8 @@ import {
 } from '../core/budget.ts';
 import { BatonError } from '../errors.ts';
 import type { ClaimedTask, Store } from '../store/types.ts';
+import { lease } from './lease-heartbeat.ts';
 import type { RunManager } from './run-manager.ts';
-import { lease } from './worker.ts';
 
 export async function reserveForStep(
   runs: RunManager,

@@ -27,10 +27,10 @@ import type {
 } from '../kinds/types.ts';
 import type { ClaimedTask, ClaimOptions, Store } from '../store/types.ts';
 import { reserveForStep } from './budget-reservations.ts';
+import { lease } from './lease-heartbeat.ts';
 import type { RunManager } from './run-manager.ts';
 import type { SecretsSource } from './secrets.ts';
 import { ExecutionSecrets } from './step-secrets.ts';
-import { lease } from './worker.ts';
 
 export interface TaskRunnerDeps {
   runs: RunManager;

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { TaskKind } from '../core/tasks.ts';
 import type { ClaimedTask, ClaimOptions, Lease, Store, TasksAvailable } from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
+import { type InFlight, LeaseHeartbeat, lease } from './lease-heartbeat.ts';
 import { delay, isStoreUnavailable } from './store-retry.ts';
 
 /** Poll interval of stores that push notices (a safety net) and of stores that do not. */
@@ -58,12 +59,6 @@ export type TaskRunner = (
   handOff?: ClaimOptions,
 ) => Promise<ClaimedTask[] | undefined>;
 
-interface InFlight {
-  task: ClaimedTask;
-  controller: AbortController;
-  promise: Promise<void>;
-}
-
 export class Worker {
   readonly id: string;
   readonly #store: Store;
@@ -80,7 +75,7 @@ export class Worker {
   #loop?: Promise<void>;
   #wake?: () => void;
   #wakeRequested = false;
-  #heartbeat?: NodeJS.Timeout;
+  #heartbeat?: LeaseHeartbeat;
   #unsubscribe?: () => void;
   /** A wake-up set for work another process enqueued for later. */
   #timer?: { at: number; handle: NodeJS.Timeout };
@@ -124,11 +119,8 @@ export class Worker {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#main();
-    this.#heartbeat = setInterval(
-      () => void this.#renew(),
-      Math.max(50, Math.floor(this.#options.leaseMs / 3)),
-    );
-    this.#heartbeat.unref();
+    this.#heartbeat = new LeaseHeartbeat(this.#store, this.#log, this.#options.leaseMs, () => this.#inFlight);
+    this.#heartbeat.start();
     this.#unsubscribe = this.#store.onTasksAvailable?.((notice) => this.#onNotice(notice));
   }
 
@@ -190,7 +182,7 @@ export class Worker {
       }
       await Promise.allSettled([...this.#inFlight.values()].map((p) => p.promise));
     }
-    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat?.stop();
   }
 
   async #main(): Promise<void> {
@@ -310,29 +302,4 @@ export class Worker {
       };
     });
   }
-
-  async #renew(): Promise<void> {
-    if (this.#inFlight.size === 0) return;
-    const flights = [...this.#inFlight.values()];
-    try {
-      const lost = new Set(
-        await this.#store.renewLeases(
-          flights.map((f) => lease(f.task)),
-          this.#options.leaseMs,
-        ),
-      );
-      for (const flight of flights) {
-        if (lost.has(flight.task.id)) {
-          this.#log.warn({ taskId: flight.task.id }, 'lease lost; aborting the task');
-          flight.controller.abort(new Error('lease lost'));
-        }
-      }
-    } catch (error) {
-      this.#log.warn({ err: error }, 'renewing leases failed');
-    }
-  }
-}
-
-export function lease(task: ClaimedTask): Lease {
-  return { taskId: task.id, owner: task.owner, token: task.token };
 }
