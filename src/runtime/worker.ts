@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { TaskKind } from '../core/tasks.ts';
-import type { ClaimedTask, ClaimOptions, Lease, Store, TasksAvailable } from '../store/types.ts';
+import type { ClaimedTask, ClaimOptions, Store, TasksAvailable } from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { type InFlight, LeaseHeartbeat, lease } from './lease-heartbeat.ts';
 import { delay, isStoreUnavailable } from './store-retry.ts';

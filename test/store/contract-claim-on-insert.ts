@@ -6,9 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { queueLimitKey } from '../../src/store/limits.ts';
 import type { ClaimedTask } from '../../src/store/types.ts';
 import { type MakeStore, withStore } from './contract-support.ts';
-import { RunBuilder, scheduled } from './run-builder.ts';
+import { completed, RunBuilder, scheduled } from './run-builder.ts';
 
 const LEASE = 60_000;
 
@@ -69,6 +70,56 @@ export function claimOnInsertContract(makeStore: MakeStore, leases: boolean): vo
           );
         }
       }));
+
+    for (const gpuLimited of [false, true])
+      test(`a step result leases its due follow-ups up to the limit, in order${gpuLimited ? ', none of a limited queue' : ''}`, () =>
+        withStore(makeStore, async (store) => {
+          if (gpuLimited) await store.setConcurrencyLimit(queueLimitKey('gpu'), 5);
+          const at = await store.now();
+          const { builder, write } = RunBuilder.start('r1', { at }, [scheduled('a', at - 5)]);
+          assert.deepEqual(await store.commit({ writes: [write] }), { ok: true });
+          const [task] = await store.claimTasks({ owner: 'w1', limit: 1, leaseMs: LEASE });
+          const follow = builder.next(
+            [
+              completed('a', 'done'),
+              scheduled('gpu', at - 5, { queue: 'gpu' }),
+              scheduled('later', at + LEASE),
+              scheduled('b', at - 1),
+              scheduled('c', at - 1),
+              scheduled('d', at - 1),
+            ],
+            at,
+          );
+          const result = await store.commit({
+            writes: [follow],
+            complete: { taskId: task.id, owner: 'w1', token: task.token },
+            claim: { owner: 'w1', limit: 2, leaseMs: LEASE },
+          });
+          assert.equal(result.ok, true);
+          const claimed: ClaimedTask[] = (result.ok && result.claimed) || [];
+          if (leases && !gpuLimited)
+            assert.deepEqual(
+              claimed.map((t) => [t.path, t.owner]),
+              [
+                ['gpu', 'w1'],
+                ['b', 'w1'],
+              ],
+              'the first two due ones in order, not the one due later',
+            );
+          // Under a limit, leasing on insert would take a slot without counting: a store leases
+          // none of the limited queue's tasks (it may lease the others, or nothing).
+          if (gpuLimited) assert.ok(claimed.every((t) => t.path !== 'gpu' && t.owner === 'w1'));
+          assert.ok(claimed.length <= 2);
+          const others = await store.claimTasks({ owner: 'w2', limit: 10, leaseMs: LEASE });
+          const leased = new Set(claimed.map((t) => t.path));
+          assert.deepEqual(
+            others.map((t) => t.path).sort(),
+            ['b', 'c', 'd', 'gpu'].filter((path) => !leased.has(path)).sort(),
+            'the rest are left to claims, except the one due later',
+          );
+          assert.equal(await store.getTask(task.id), undefined, 'the completed task is gone');
+          if (gpuLimited) await store.setConcurrencyLimit(queueLimitKey('gpu'), undefined);
+        }));
 
     test('held tasks, tasks that already exist and failed commits lease nothing', () =>
       withStore(makeStore, async (store) => {
