@@ -14,9 +14,9 @@
 import type { ClientBase, QueryResult } from 'pg';
 import { workflowLimitKey } from '../limits.ts';
 import type { CommitRequest, CommitResult } from '../types.ts';
-import { claimedInOrder, eventColumns, lastPerPath, stepColumns, taskFlags } from './commit.ts';
+import { claimedInOrder, lastPerPath, taskFlags } from './commit.ts';
 import { INVALID_TEXT_REPRESENTATION, sqlState } from './errors.ts';
-import { jsonbText } from './json-values.ts';
+import { eventsJson, jsonbText, stepsJson, tasksJson } from './json-values.ts';
 import { LEASE_LOST, type OneStatementKind } from './one-statement-sql.ts';
 
 export { OneStatementCommits, type OneStatementKind } from './one-statement-sql.ts';
@@ -80,19 +80,11 @@ export async function commitOneStatement(
         lease?.taskId ?? null,
         lease?.owner ?? null,
         lease?.token ?? null,
-        ...eventColumns(events),
-        ...stepColumns(steps),
+        eventsJson(events),
+        stepsJson(steps),
         write.steps.remove,
         tasks.remove,
-        list.map((t) => t.id),
-        list.map((t) => t.kind),
-        list.map((t) => t.path),
-        list.map((t) => t.attempt),
-        list.map((t) => t.runAt),
-        list.map((t) => t.queue),
-        list.map((t) => t.priority),
-        held,
-        eligible,
+        tasksJson(list, held, eligible),
         claim?.limit ?? 0,
         claim?.owner ?? null,
         claim?.leaseMs ?? 0,
@@ -120,19 +112,15 @@ export async function commitOneStatement(
       return undefined;
     throw error;
   }
-  const rows = result.rows as {
-    part: string;
+  // The summary row first, then one row per task leased on insert.
+  const [summary, ...leased] = result.rows as {
     n: string | null;
     id: string | null;
     lease_token: string;
     lease_expires_at: string;
   }[];
-  if (Number(rows.find((row) => row.part === 'run')?.n) === 0) return undefined;
+  if (Number(summary?.n) === 0) return undefined;
   if (!claim) return { ok: true };
-  const claimed = claimedInOrder(
-    list,
-    rows.filter((row) => row.part === 'claimed'),
-    claim,
-  );
+  const claimed = claimedInOrder(list, leased, claim);
   return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
 }

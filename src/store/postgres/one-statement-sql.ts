@@ -1,6 +1,11 @@
 /**
  * The text of the one-statement commits (see commit-one-statement.ts): data-modifying CTEs
  * gated on the run row's write, built per combination of the optional parts a request needs.
+ *
+ * The new events, step rows and tasks each arrive as ONE json parameter (an array of row
+ * objects, read by json_to_recordset), not as one array parameter per column read by a
+ * many-array unnest: PostgreSQL initialises every function of a scan on each execution, and
+ * the 26 unnests cost a fifth of a step's commit (callgrind, docs/benchmarks.md).
  */
 import type { CommitRequest } from '../types.ts';
 import { DB_NOW_MS, leaseOnInsert } from './sql.ts';
@@ -12,7 +17,7 @@ export const LEASE_LOST = 'baton: lease lost during commit of run';
  * Bump whenever a statement's text changes: connections keep prepared statements by name,
  * and the name is `baton_<kind>_<parts>_<this>`.
  */
-const STATEMENT_VERSION = 6;
+const STATEMENT_VERSION = 7;
 
 export type OneStatementKind = 'advance' | 'create';
 
@@ -26,6 +31,8 @@ interface Parts {
   removedTasks: boolean;
   cleared: boolean;
   inserted: boolean;
+  /** More new tasks than may be leased: the first due ones are chosen in order (leaseOnInsert). */
+  choose: boolean;
 }
 
 function partsOf(request: CommitRequest): Parts {
@@ -35,6 +42,7 @@ function partsOf(request: CommitRequest): Parts {
     removedTasks: tasks.remove.length > 0,
     cleared: tasks.removeAll,
     inserted: tasks.insert.length > 0,
+    choose: tasks.insert.length > (request.claim?.limit ?? 0),
   };
 }
 
@@ -44,25 +52,11 @@ function partsOf(request: CommitRequest): Parts {
  * the clock row, where they cost nothing.
  */
 const PART_PARAMETERS: Record<keyof Parts, readonly string[]> = {
-  removedSteps: ['$30::text[]'],
-  removedTasks: ['$31::text[]'],
-  cleared: ['$46::boolean'],
-  inserted: [
-    '$32::text[]',
-    '$33::text[]',
-    '$34::text[]',
-    '$35::integer[]',
-    '$36::bigint[]',
-    '$37::text[]',
-    '$38::integer[]',
-    '$39::boolean[]',
-    '$40::boolean[]',
-    '$41::integer',
-    '$42::text',
-    '$43::bigint',
-    '$44::text',
-    '$45::text',
-  ],
+  removedSteps: ['$15::text[]'],
+  removedTasks: ['$16::text[]'],
+  cleared: ['$23::boolean'],
+  inserted: ['$17::json', '$19::text', '$20::bigint', '$21::text', '$22::text'],
+  choose: ['$18::integer'],
 };
 
 /** The statements of one schema, built once per combination of parts. */
@@ -104,25 +98,25 @@ function clock(parts: Parts, kind: OneStatementKind): string {
  * Creating a run: the INSERT yields to an existing run with the same id or idempotency key
  * (nothing else is written, and the transaction path says which). Parameters $8 and $10–$12
  * (expected sequence number and lease) are the advance statement's; here they must be 0 and
- * null, and $46–$53 carry the columns only a new run has.
+ * null, and $23–$30 carry the columns only a new run has.
  */
 function createRun(s: string, parts: Parts): string {
   return `WITH ${clock(parts, 'create')},
     run AS (
       INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,
         parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at, usage)
-      SELECT $7, $46, $47, $48, $1, $49::jsonb, $2::jsonb, $3::jsonb, $50, $51, $52, $4, $53, $5, $6, $9::jsonb
+      SELECT $7, $23, $24, $25, $1, $26::jsonb, $2::jsonb, $3::jsonb, $27, $28, $29, $4, $30, $5, $6, $9::jsonb
       WHERE $8::bigint = 0 AND $10::text IS NULL AND $11::text IS NULL AND $12::bigint IS NULL
       ON CONFLICT DO NOTHING
       RETURNING id
     ),
     ${tail(s, parts)}
-    SELECT 'run' AS part, (SELECT count(*) FROM run) AS n, NULL AS id, NULL::bigint AS lease_token,
-      NULL::bigint AS lease_expires_at, NULL::integer AS lease_check
-    ${tailResult(parts)}`;
+    SELECT (SELECT count(*) FROM run) AS n, NULL::integer AS lease_check${summaryNotified(parts)},
+      NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at
+    ${claimedRows(parts)}`;
 }
 
-/** Recording a step's result; $46 says whether the run's other tasks are cleared (it finished). */
+/** Recording a step's result; $23 says whether the run's other tasks are cleared (it finished). */
 function advanceRun(s: string, parts: Parts): string {
   return `WITH ${clock(parts, 'advance')},
     run AS (
@@ -139,16 +133,17 @@ function advanceRun(s: string, parts: Parts): string {
     ${
       parts.cleared
         ? `cleared AS (
-      DELETE FROM ${s}.tasks WHERE $46::boolean AND run_id = $7 AND id <> $10 AND EXISTS (SELECT 1 FROM run)
+      DELETE FROM ${s}.tasks WHERE $23::boolean AND run_id = $7 AND id <> $10 AND EXISTS (SELECT 1 FROM run)
     ),`
         : ''
     }
     ${tail(s, parts)}
-    SELECT 'run' AS part, (SELECT count(*) FROM run) AS n, NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at,
+    SELECT (SELECT count(*) FROM run) AS n,
       -- The lease was taken over between the snapshot and the DELETE: fail the whole statement.
       (SELECT ('${LEASE_LOST} ' || r.id)::integer FROM run r WHERE NOT EXISTS (SELECT 1 FROM completed)) AS lease_check
-    UNION ALL SELECT 'completed', (SELECT count(*) FROM completed), NULL, NULL, NULL, NULL
-    ${tailResult(parts)}`;
+      ${summaryNotified(parts)},
+      NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at
+    ${claimedRows(parts)}`;
 }
 
 /** The parts both statements share, gated on the CTE \`run\`: history, step rows, tasks, the notice. */
@@ -156,13 +151,18 @@ function tail(s: string, parts: Parts): string {
   const ctes = [
     `history AS (
       INSERT INTO ${s}.events (run_id, seq, type, at, body)
-      SELECT $7, * FROM unnest($13::bigint[], $14::text[], $15::bigint[], $16::json[]) WHERE EXISTS (SELECT 1 FROM run)
+      SELECT $7, e.seq, e.type, e.at, e.body::json
+      FROM json_to_recordset($13::json) AS e(seq bigint, type text, at bigint, body text)
+      WHERE EXISTS (SELECT 1 FROM run)
     )`,
     `step_rows AS (
       INSERT INTO ${s}.steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for,
         started_at, updated_at, finished_at, usage)
-      SELECT $7, * FROM unnest($17::text[], $18::text[], $19::text[], $20::integer[], $21::jsonb[], $22::jsonb[],
-        $23::jsonb[], $24::jsonb[], $25::text[], $26::bigint[], $27::bigint[], $28::bigint[], $29::jsonb[])
+      SELECT $7, r.path, r.step_id, r.status, r.attempt, r.input::jsonb, r.output::jsonb, r.error::jsonb, r.detail::jsonb,
+        r.waiting_for, r.started_at, r.updated_at, r.finished_at, r.usage::jsonb
+      FROM json_to_recordset($14::json) AS r(path text, step_id text, status text, attempt integer, input text,
+        output text, error text, detail text, waiting_for text, started_at bigint, updated_at bigint, finished_at bigint,
+        usage text)
       WHERE EXISTS (SELECT 1 FROM run)
       ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
         output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
@@ -171,34 +171,42 @@ function tail(s: string, parts: Parts): string {
   ];
   if (parts.removedSteps)
     ctes.push(`removed_steps AS (
-      DELETE FROM ${s}.steps WHERE run_id = $7 AND path = ANY($30::text[]) AND EXISTS (SELECT 1 FROM run)
+      DELETE FROM ${s}.steps WHERE run_id = $7 AND path = ANY($15::text[]) AND EXISTS (SELECT 1 FROM run)
     )`);
   if (parts.removedTasks)
     ctes.push(`removed_tasks AS (
-      DELETE FROM ${s}.tasks WHERE id = ANY($31::text[]) AND EXISTS (SELECT 1 FROM run)
+      DELETE FROM ${s}.tasks WHERE id = ANY($16::text[]) AND EXISTS (SELECT 1 FROM run)
     )`);
   if (parts.inserted)
     ctes.push(
       `input AS (
-      SELECT * FROM unnest($32::text[], $33::text[], $34::text[], $35::integer[], $36::bigint[], $37::text[],
-        $38::integer[], $39::boolean[], $40::boolean[])
+      SELECT * FROM ROWS FROM (json_to_recordset($17::json) AS (id text, kind text, path text, attempt integer,
+          run_at bigint, queue text, priority integer, held boolean, eligible boolean))
         WITH ORDINALITY AS i(id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
       WHERE EXISTS (SELECT 1 FROM run)
     )`,
       leaseOnInsert(s, {
         runId: '$7',
-        limit: '$41',
-        owner: '$42',
-        leaseMs: '$43',
-        workflowKey: '$44',
-        schema: '$45',
+        limit: '$18',
+        owner: '$19',
+        leaseMs: '$20',
+        workflowKey: '$21',
+        schema: '$22',
+        choose: parts.choose,
       }),
     );
   return ctes.join(',\n    ');
 }
 
-function tailResult(parts: Parts): string {
+/**
+ * The result: first a summary row (\`n\`: whether the run row was written), then one row per
+ * task leased on insert. The summary reads \`notified\`, which a plain SELECT CTE needs to run.
+ */
+function summaryNotified(parts: Parts): string {
+  return parts.inserted ? ', (SELECT count(*) FROM notified) AS notified' : ', NULL::bigint AS notified';
+}
+
+function claimedRows(parts: Parts): string {
   if (!parts.inserted) return '';
-  return `UNION ALL SELECT 'notified', (SELECT count(*) FROM notified), NULL, NULL, NULL, NULL
-    UNION ALL SELECT 'claimed', NULL, id, lease_token, lease_expires_at, NULL FROM inserted WHERE lease_owner IS NOT NULL`;
+  return `UNION ALL SELECT NULL, NULL, NULL, id, lease_token, lease_expires_at FROM inserted WHERE lease_owner IS NOT NULL`;
 }

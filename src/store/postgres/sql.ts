@@ -18,7 +18,7 @@ export const TASKS_CHANNEL = 'baton_tasks';
  */
 function limited(s: string, kind: string, queue: string, workflowKey: string): string {
   return `(${kind} = 'step' AND EXISTS (SELECT 1 FROM ${s}.concurrency_limits l
-    WHERE l.key = 'queue:' || ${queue} OR l.key = ${workflowKey}))`;
+    WHERE l.key = ANY (ARRAY['queue:' || ${queue}, ${workflowKey}])))`;
 }
 
 /** Where leaseOnInsert finds its values: SQL expressions, parameters mostly. */
@@ -33,6 +33,11 @@ export interface LeaseOnInsertParams {
   workflowKey: string;
   /** The schema, named in the notice. */
   schema: string;
+  /**
+   * Whether more tasks may be eligible than \`limit\`, so that the first due ones must be
+   * chosen in order (a sort and a join). When not, each row's lease is decided on its own.
+   */
+  choose: boolean;
 }
 
 /**
@@ -44,19 +49,23 @@ export interface LeaseOnInsertParams {
  * rows left for other workers were announced to them.
  */
 export function leaseOnInsert(s: string, p: LeaseOnInsertParams): string {
-  return `chosen AS (
-        SELECT i.id FROM input i, clock
-        WHERE i.eligible AND i.run_at <= clock.now AND NOT ${limited(s, 'i.kind', 'i.queue', `${p.workflowKey}::text`)}
+  const due = `i.eligible AND i.run_at <= clock.now AND NOT ${limited(s, 'i.kind', 'i.queue', `${p.workflowKey}::text`)}`;
+  const chosen = p.choose
+    ? `chosen AS (
+        SELECT i.id FROM input i, clock WHERE ${due}
         ORDER BY i.ord LIMIT ${p.limit}::integer
       ),
-      inserted AS (
+      `
+    : '';
+  // Rows are inserted in no particular order: callers report leases in the order they asked.
+  const leased = p.choose ? 'i.id IN (SELECT c.id FROM chosen c)' : due;
+  return `${chosen}inserted AS (
         INSERT INTO ${s}.tasks (id, run_id, kind, path, attempt, run_at, queue, priority, held, lease_owner, lease_token, lease_expires_at)
         SELECT i.id, ${p.runId}, i.kind, i.path, i.attempt, i.run_at, i.queue, i.priority, i.held,
-          CASE WHEN c.id IS NULL THEN NULL ELSE ${p.owner}::text END,
-          CASE WHEN c.id IS NULL THEN 0 ELSE 1 END,
-          CASE WHEN c.id IS NULL THEN NULL ELSE clock.now + ${p.leaseMs}::bigint END
-        FROM input i CROSS JOIN clock LEFT JOIN chosen c ON c.id = i.id
-        ORDER BY i.ord
+          CASE WHEN i.leased THEN ${p.owner}::text END,
+          CASE WHEN i.leased THEN 1 ELSE 0 END,
+          CASE WHEN i.leased THEN i.now + ${p.leaseMs}::bigint END
+        FROM (SELECT i.*, clock.now, ${leased} AS leased FROM input i, clock) i
         ON CONFLICT (id) DO NOTHING
         RETURNING id, run_at, queue, held, lease_owner, lease_token, lease_expires_at
       ),
@@ -160,7 +169,7 @@ export function statements(s: string) {
           $9::integer[], $10::boolean[], $11::boolean[])
           WITH ORDINALITY AS i(id, run_id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
       ),
-      ${leaseOnInsert(s, { runId: 'i.run_id', limit: '$12', owner: '$13', leaseMs: '$14', workflowKey: '$15', schema: '$1' })}
+      ${leaseOnInsert(s, { runId: 'i.run_id', limit: '$12', owner: '$13', leaseMs: '$14', workflowKey: '$15', schema: '$1', choose: true })}
       SELECT id, lease_token, lease_expires_at FROM inserted WHERE lease_owner IS NOT NULL
       UNION ALL SELECT NULL, NULL, NULL FROM notified`,
     holdTasks: notifyFrom(
