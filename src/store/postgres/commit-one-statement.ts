@@ -112,15 +112,19 @@ export async function commitOneStatement(
       return undefined;
     throw error;
   }
-  // The summary row first, then one row per task leased on insert.
-  const [summary, ...leased] = result.rows as {
+  // One summary row (n: whether the run row was written), and one row per task leased on insert.
+  const rows = result.rows as {
     n: string | null;
     id: string | null;
     lease_token: string;
     lease_expires_at: string;
   }[];
-  if (Number(summary?.n) === 0) return undefined;
+  if (Number(rows.find((row) => row.n !== null)?.n ?? 0) === 0) return undefined;
   if (!claim) return { ok: true };
-  const claimed = claimedInOrder(list, leased, claim);
+  const claimed = claimedInOrder(
+    list,
+    rows.filter((row) => row.id !== null),
+    claim,
+  );
   return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
 }
