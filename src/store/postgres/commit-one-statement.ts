@@ -5,7 +5,8 @@
  * NOTHING — which PostgreSQL runs atomically in its implicit transaction. One round trip
  * instead of six or seven (BEGIN, run, lease, events, steps, tasks, COMMIT), with the same
  * checks and lock order as commitTransaction: the run row first (its UPDATE is the sequence
- * check and also requires the lease), then the leased task.
+ * check), then the leased task (its DELETE is the lease check; when it deletes nothing, the
+ * statement fails and undoes the run's update).
  *
  * Every part sees the same snapshot, so a request that would touch one row twice (a task
  * both completed and removed or re-inserted, a step both upserted and removed) or that

@@ -123,7 +123,6 @@ function advanceRun(s: string, parts: Parts): string {
       UPDATE ${s}.runs SET status = $1, output = $2::jsonb, error = $3::jsonb, seq = $4, updated_at = $5,
         finished_at = $6, usage = $9::jsonb
       WHERE id = $7 AND seq = $8
-        AND EXISTS (SELECT 1 FROM ${s}.tasks WHERE id = $10 AND lease_owner = $11 AND lease_token = $12)
       RETURNING id
     ),
     completed AS (
@@ -139,7 +138,7 @@ function advanceRun(s: string, parts: Parts): string {
     }
     ${tail(s, parts)}
     SELECT (SELECT count(*) FROM run) AS n,
-      -- The lease was taken over between the snapshot and the DELETE: fail the whole statement.
+      -- The lease is gone (expired and taken over, before or while this ran): undo everything.
       (SELECT ('${LEASE_LOST} ' || r.id)::integer FROM run r WHERE NOT EXISTS (SELECT 1 FROM completed)) AS lease_check
       ${summaryNotified(parts)},
       NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at
