@@ -143,10 +143,18 @@ describe('PostgreSQL one-statement commit', { skip }, () => {
       ['RunStarted', 'StepScheduled'],
     );
     assert.equal((await store.getTask('created|step|a|1'))?.runId, 'created');
+    // The losing create carries a step task and asks to lease it: nothing of it may be written,
+    // or workers would run steps of a run that does not exist.
     assert.deepEqual(
-      await store.commit({ writes: [RunBuilder.start('again', { at, idempotencyKey: 'k1' }).write] }),
+      await store.commit({
+        writes: [RunBuilder.start('again', { at, idempotencyKey: 'k1' }, [scheduled('a', at - 1)]).write],
+        claim: { owner: 'w1', limit: 4, leaseMs: LEASE, kinds: ['step'] },
+      }),
       { ok: false, reason: 'duplicate-idempotency-key', runId: 'created' },
     );
+    assert.equal(await store.getTask('again|step|a|1'), undefined, 'no task of the run that lost');
+    assert.deepEqual(await store.loadEvents('again'), []);
+    assert.deepEqual(await store.getSteps('again'), []);
     assert.deepEqual(await store.commit({ writes: [RunBuilder.start('created', { at }).write] }), {
       ok: false,
       reason: 'conflict',
