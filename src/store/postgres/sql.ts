@@ -41,7 +41,7 @@ export interface LeaseOnInsertParams {
 }
 
 /**
- * Claim-on-insert as the CTEs \`chosen\`, \`inserted\` and \`notified\`, over the CTEs \`clock\`
+ * Claim-on-insert as the CTEs \`chosen\` (only when choosing), \`inserted\` and \`notified\`, over the CTEs \`clock\`
  * and \`input\` (id, kind, path, attempt, run_at, queue, priority, held, eligible, ord): the
  * first \`limit\` eligible rows due on the database clock are inserted already leased to
  * \`owner\`; step tasks under a concurrency limit are left to locked claims. \`inserted\`
