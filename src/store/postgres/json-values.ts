@@ -33,8 +33,9 @@ export function eventsJson(events: readonly RunEvent[]): string {
 
 /**
  * Step rows (after run_id) as one document of rows. Each jsonb value travels as a
- * string holding its JSON (cast in SQL), so that a JSON null stays a JSON null and an absent
- * value becomes SQL NULL.
+ * string holding its JSON (cast in SQL), so that a JSON null stays a JSON null; an absent
+ * value is left out of its row (json_to_recordset reads it as SQL NULL), which keeps the
+ * document PostgreSQL parses short.
  */
 export function stepsJson(steps: readonly StepRow[]): string {
   return JSON.stringify(
@@ -43,15 +44,15 @@ export function stepsJson(steps: readonly StepRow[]): string {
       step_id: s.stepId,
       status: s.status,
       attempt: s.attempt,
-      input: jsonbText(s.input),
-      output: jsonbText(s.output),
-      error: jsonbText(s.error),
-      detail: jsonbText(s.detail),
+      input: jsonbText(s.input) ?? undefined,
+      output: jsonbText(s.output) ?? undefined,
+      error: jsonbText(s.error) ?? undefined,
+      detail: jsonbText(s.detail) ?? undefined,
       waiting_for: s.waitingFor,
       started_at: s.startedAt,
       updated_at: s.updatedAt,
       finished_at: s.finishedAt,
-      usage: jsonbText(s.usage),
+      usage: jsonbText(s.usage) ?? undefined,
     })),
   );
 }
