@@ -6,18 +6,14 @@
  *
  *   npm run bench:commit-instructions [-- --steps 100]
  *
- * Needs Linux, valgrind, and PostgreSQL's server programs (`initdb`, `postgres`; found with
- * `pg_config --bindir`, or under /usr/lib/postgresql/<version>/bin). It creates a private
- * cluster in a temporary directory, runs `postgres` under callgrind on a free port bound to
- * 127.0.0.1, and removes it all at the end. Run as root, the server runs as the `postgres`
- * user. The commit is the store's own (`commitOneStatement`), recording a chain of no-op
+ * Needs Linux, valgrind, and PostgreSQL's server programs (BATON_PG_BIN, or the newest
+ * /usr/lib/postgresql/<version>/bin). The private cluster the fault tests use
+ * (test/chaos/pg-cluster.ts: a temporary directory, a free port on 127.0.0.1, the `postgres`
+ * user when run as root, removed at the end) runs `postgres` under callgrind here. The commit is the store's own (`commitOneStatement`), recording a chain of no-op
  * steps' results on one run, each leasing the next step; the count is the difference
  * between two connections' totals (20 commits, then 20 + N), which cancels start-up.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import {
@@ -27,68 +23,14 @@ import {
 } from '../../src/store/postgres/commit-one-statement.ts';
 import { migrate } from '../../src/store/postgres/migrations.ts';
 import type { CommitRequest, CommitResult } from '../../src/store/types.ts';
+import { privateClusterSkipReason, startPrivateCluster } from '../../test/chaos/pg-cluster.ts';
 import { completed, RunBuilder, scheduled } from '../../test/store/run-builder.ts';
 import { flagValue } from './plan.ts';
 
 const steps = Number(flagValue(process.argv.slice(2), '--steps') ?? 100);
 const SCHEMA = 'instructions';
-const asRoot = process.getuid?.() === 0;
 
-function serverBin(): string {
-  try {
-    return execFileSync('pg_config', ['--bindir']).toString().trim();
-  } catch {
-    const root = '/usr/lib/postgresql';
-    const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-    if (versions.length === 0) throw new Error('PostgreSQL server programs not found (pg_config --bindir)');
-    return join(root, versions[0], 'bin');
-  }
-}
-
-/** Runs `command` as the server's user: `postgres` when we are root (initdb refuses root). */
-function asServerUser(command: string[], options: { detached?: boolean } = {}) {
-  const [file, args] = asRoot
-    ? [
-        'su',
-        ['postgres', '-s', '/bin/sh', '-c', command.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')],
-      ]
-    : [command[0], command.slice(1)];
-  return spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function exited(child: ReturnType<typeof spawn>): Promise<void> {
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  if (code !== 0) throw new Error(`${child.spawnargs.join(' ')} exited with ${code}`);
-}
-
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const client = new Client({ connectionString: url });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      await client.end();
-      return;
-    } catch {
-      await client.end().catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  throw new Error('the PostgreSQL server under callgrind did not start within 2 minutes');
-}
-
-/** Total instructions of the backend `pid`, from the file callgrind writes when it exits. */
+/** Total instructions of the backend \`pid\`, from the file callgrind writes when it exits. */
 async function backendTotal(dir: string, pid: number): Promise<number> {
   for (let i = 0; i < 300; i++) {
     try {
@@ -147,58 +89,32 @@ async function commitsOnOneConnection(url: string, dir: string, count: number): 
   return backendTotal(dir, pid);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'baton-callgrind-'));
-chmodSync(dir, 0o777);
-const data = join(dir, 'data');
-const bin = serverBin();
-let server: ReturnType<typeof spawn> | undefined;
+const unavailable = privateClusterSkipReason();
+if (unavailable) throw new Error(unavailable);
+const cluster = await startPrivateCluster({
+  wrapServer: (dir) => [
+    'valgrind',
+    '--tool=callgrind',
+    '--vgdb=no',
+    '--trace-children=yes',
+    `--callgrind-out-file=${dir}/cg.%p`,
+  ],
+  // Under valgrind the server starts and stops in seconds, not milliseconds.
+  waitSeconds: 300,
+});
 try {
-  await exited(asServerUser([join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres']));
-  const port = await freePort();
-  server = asServerUser(
-    [
-      'valgrind',
-      '--tool=callgrind',
-      '--vgdb=no',
-      '--trace-children=yes',
-      `--callgrind-out-file=${dir}/cg.%p`,
-      join(bin, 'postgres'),
-      '-D',
-      data,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'autovacuum=off',
-    ],
-    { detached: true },
-  );
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitForServer(url);
+  const url = cluster.url();
   const setup = new Client({ connectionString: url });
   await setup.connect();
   await migrate(setup, SCHEMA);
   await setup.end();
-  await commitsOnOneConnection(url, dir, 1); // plans, caches and the relcache file, once
-  const few = await commitsOnOneConnection(url, dir, 20);
-  const many = await commitsOnOneConnection(url, dir, 20 + steps);
+  await commitsOnOneConnection(url, cluster.dir, 1); // plans, caches and the relcache file, once
+  const few = await commitsOnOneConnection(url, cluster.dir, 20);
+  const many = await commitsOnOneConnection(url, cluster.dir, 20 + steps);
   const perStep = Math.round((many - few) / steps);
   console.log(
     `PostgreSQL instructions per step result commit (callgrind, ${steps} steps): ${perStep.toLocaleString('en-US')}`,
   );
 } finally {
-  if (server?.pid) {
-    try {
-      process.kill(-server.pid, 'SIGINT');
-    } catch {
-      // already gone
-    }
-    // Under valgrind a shutdown takes seconds; the data directory goes only after it.
-    for (let i = 0; i < 300 && existsSync(join(data, 'postmaster.pid')); i++)
-      await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await cluster.stop();
 }

@@ -8,7 +8,16 @@
  * /usr/lib/postgresql/<version>/bin).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +25,8 @@ import { BatonError } from '../../src/errors.ts';
 
 export interface PrivateCluster {
   port: number;
+  /** The temporary directory that holds the cluster (and whatever a server wrapper writes). */
+  dir: string;
   /** Connection URL of the `postgres` database with extra query parameters. */
   url(params?: Record<string, string>): string;
   /** `pg_ctl restart -m immediate`: every backend dies at once, like a crash, then crash recovery. */
@@ -69,9 +80,20 @@ async function freePort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-export async function startPrivateCluster(
-  options: { maxConnections?: number } = {},
-): Promise<PrivateCluster> {
+export interface PrivateClusterOptions {
+  maxConnections?: number;
+  /**
+   * A command the server runs under, given the cluster's directory: `['valgrind', …]` runs
+   * `postgres` as `valgrind … postgres <its arguments>` (bench/pg/commit-instructions.ts).
+   */
+  wrapServer?: (dir: string) => string[];
+  /** How long pg_ctl waits for the server to start or stop (default 60 s). */
+  waitSeconds?: number;
+}
+
+const quoted = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+
+export async function startPrivateCluster(options: PrivateClusterOptions = {}): Promise<PrivateCluster> {
   const bin = binDir();
   if (!bin) throw new BatonError('PRIVATE_CLUSTER_FAILED', 'no PostgreSQL binaries');
   const dir = mkdtempSync(join(tmpdir(), 'baton-pg-'));
@@ -91,11 +113,31 @@ export async function startPrivateCluster(
     `-c max_connections=${options.maxConnections ?? 200}`,
     '-c shared_buffers=64MB',
   ].join(' ');
+  const server: string[] = [];
+  if (options.wrapServer) {
+    // pg_ctl starts whatever -p names with the server's arguments.
+    const script = join(dir, 'postgres-wrapped');
+    const command = [...options.wrapServer(dir), join(bin, 'postgres')].map(quoted).join(' ');
+    writeFileSync(script, `#!/bin/sh\nexec ${command} "$@"\n`);
+    chmodSync(script, 0o755);
+    server.push('-p', script);
+  }
   const pgCtl = (...args: string[]) =>
-    run(join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-w', '-t', '60', ...args]);
+    run(join(bin, 'pg_ctl'), [
+      '-D',
+      data,
+      '-l',
+      log,
+      '-w',
+      '-t',
+      String(options.waitSeconds ?? 60),
+      ...server,
+      ...args,
+    ]);
   pgCtl('-o', serverOptions, 'start');
   return {
     port,
+    dir,
     url: (params = {}) => {
       const url = new URL(`postgres://postgres@127.0.0.1:${port}/postgres`);
       for (const [key, value] of Object.entries(params)) url.searchParams.set(key, value);

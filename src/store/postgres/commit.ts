@@ -186,12 +186,12 @@ async function insertTasks(
 }
 
 /** The events' columns as the arrays `unnest` takes: seq, type, at, body. */
-export function eventColumns(events: readonly RunEvent[]): unknown[][] {
+function eventColumns(events: readonly RunEvent[]): unknown[][] {
   return [events.map((e) => e.seq), events.map((e) => e.type), events.map((e) => e.at), events.map(jsonText)];
 }
 
 /** The step rows' columns (after run_id) as the arrays `unnest` takes. */
-export function stepColumns(steps: readonly StepRow[]): unknown[][] {
+function stepColumns(steps: readonly StepRow[]): unknown[][] {
   return [
     steps.map((s) => s.path),
     steps.map((s) => s.stepId),

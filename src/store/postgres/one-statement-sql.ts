@@ -42,7 +42,8 @@ function partsOf(request: CommitRequest): Parts {
     removedTasks: tasks.remove.length > 0,
     cleared: tasks.removeAll,
     inserted: tasks.insert.length > 0,
-    choose: tasks.insert.length > (request.claim?.limit ?? 0),
+    // Without a claim nothing is eligible, so there is nothing to choose among.
+    choose: request.claim !== undefined && tasks.insert.length > request.claim.limit,
   };
 }
 
