@@ -57,13 +57,7 @@ async function commitsOnOneConnection(url: string, dir: string, count: number): 
   const commit = async (request: CommitRequest): Promise<CommitResult & { ok: true }> => {
     const kind = oneStatementKind(request);
     if (!kind) throw new Error('not a one-statement commit');
-    const result = await commitOneStatement(
-      client,
-      kind,
-      statements.statement(kind, request),
-      SCHEMA,
-      request,
-    );
+    const result = await commitOneStatement(client, kind, statements, SCHEMA, request);
     if (!result?.ok) throw new Error(`commit refused: ${JSON.stringify(result)}`);
     return result;
   };

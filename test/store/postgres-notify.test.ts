@@ -1,8 +1,9 @@
 /** PostgreSQL store: LISTEN/NOTIFY wakes workers when tasks become claimable. */
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { queueLimitKey } from '../../src/store/limits.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import type { TasksAvailable } from '../../src/store/types.ts';
+import type { ClaimedTask, CommitResult, TasksAvailable } from '../../src/store/types.ts';
 import { adminQuery, dropSchema, freshSchema, postgresSkipReason } from '../helpers/postgres.ts';
 import { sleep } from './contract-support.ts';
 import { completed, RunBuilder, scheduled } from './run-builder.ts';
@@ -23,6 +24,11 @@ async function listeningStore(label: string, params: Record<string, string> = {}
   const unsubscribe = store.onTasksAvailable((notice) => notices.push(notice));
   await store.listening();
   return { store, notices, unsubscribe, url };
+}
+
+function claimedBy(result: CommitResult): ClaimedTask[] {
+  assert.equal(result.ok, true, JSON.stringify(result));
+  return (result.ok && result.claimed) || [];
 }
 
 async function waitFor(notices: TasksAvailable[], count: number, timeoutMs = 3_000): Promise<void> {
@@ -52,6 +58,63 @@ describe('PostgreSQL task notifications', { skip }, () => {
       assert.equal((await store.commit({ writes: [stale.next([scheduled('c', at)], at)] })).ok, false);
       await sleep(200);
       assert.equal(notices.length, 1, 'commits without new tasks, and rolled-back ones, stay silent');
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a step result that leases its follow-up is silent; one whose follow-up stays unleased announces it', async () => {
+    const { store, notices } = await listeningStore('unleased');
+    try {
+      const at = await store.now();
+      const claim = { owner: 'w', limit: 1, leaseMs: 60_000 };
+      const { builder, write } = RunBuilder.start('r1', { at }, [scheduled('a', at - 1)]);
+      let [task] = claimedBy(await store.commit({ writes: [write], claim }));
+      assert.ok(task, 'the first step is leased on insert');
+      const next = async (events: Parameters<RunBuilder['next']>[0], when: number) => {
+        const result = await store.commit({
+          writes: [builder.next(events, when)],
+          complete: { taskId: task.id, owner: task.owner, token: task.token },
+          claim,
+        });
+        assert.equal(result.ok, true);
+        return claimedBy(result);
+      };
+      [task] = await next([completed('a', 1), scheduled('b', at - 1)], at);
+      assert.ok(task, 'the follow-up is leased on insert');
+      await sleep(150);
+      assert.deepEqual(notices, [], 'nothing is left for other workers, so nobody is woken');
+
+      // This worker's clock runs a minute ahead of the database's: the follow-up looks due to
+      // the worker, is not due on the database clock, and so is not leased.
+      const ahead = at + 60_000;
+      const [none] = await next([completed('b', 2), scheduled('c', ahead)], ahead);
+      assert.equal(none, undefined);
+      await waitFor(notices, 1);
+      assert.deepEqual(notices[0], { runAt: ahead, queues: ['default'] });
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a follow-up left to locked claims by a concurrency limit is announced', async () => {
+    const { store, notices } = await listeningStore('limited');
+    try {
+      const at = await store.now();
+      const claim = { owner: 'w', limit: 1, leaseMs: 60_000 };
+      const { builder, write } = RunBuilder.start('r1', { at }, [scheduled('a', at - 1)]);
+      const [task] = claimedBy(await store.commit({ writes: [write], claim }));
+      await store.setConcurrencyLimit(queueLimitKey('default'), 5);
+      const result = await store.commit({
+        writes: [builder.next([completed('a', 1), scheduled('b', at - 1)], at)],
+        complete: { taskId: task.id, owner: task.owner, token: task.token },
+        claim,
+      });
+      assert.deepEqual(result, { ok: true });
+      await waitFor(notices, 1);
+      assert.deepEqual(notices[0], { runAt: at - 1, queues: ['default'] });
+      const [claimed] = await store.claimTasks({ owner: 'w2', limit: 1, leaseMs: 60_000 });
+      assert.equal(claimed?.path, 'b');
     } finally {
       await store.close();
     }

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { taskId } from '../../src/core/tasks.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
+import { MAX_INLINE_ROWS } from '../../src/store/postgres/row-sources.ts';
 import { freshSchema, POSTGRES_TEST_URL, postgresSkipReason } from '../helpers/postgres.ts';
 import { completed, RunBuilder, scheduled } from './run-builder.ts';
 
@@ -99,6 +100,59 @@ describe('PostgreSQL one-statement commit', { skip }, () => {
       ],
     );
   });
+
+  for (const followUps of [MAX_INLINE_ROWS - 1, MAX_INLINE_ROWS, MAX_INLINE_ROWS + 1]) {
+    // 3: every batch inline; 4: five events and five step rows as documents, four tasks inline; 5: all documents.
+    test(`a step result with ${followUps} follow-ups reads back exactly, inline or as documents`, async () => {
+      const id = `rows-${followUps}`;
+      const { builder, lease } = await claimedRun(id);
+      const at = await store.now();
+      const paths = Array.from({ length: followUps }, (_, i) => `next${i}`);
+      const output = { text: 'nul\u0000 and \ud800', none: null, n: 1.5 };
+      const write = builder.next(
+        [completed('a', output), ...paths.map((path) => scheduled(path, at - 1))],
+        at,
+      );
+      const seen = recordStatements();
+      let result: Awaited<ReturnType<PostgresStore['commit']>>;
+      try {
+        result = await store.commit({
+          writes: [write],
+          complete: lease,
+          claim: { owner: 'w1', limit: 2, leaseMs: LEASE, kinds: ['step'] },
+        });
+      } finally {
+        seen.stop();
+      }
+      assert.ok(result.ok);
+      assert.deepEqual(seen.statements, ['WITH'], 'one statement');
+      assert.deepEqual(
+        result.claimed?.map((t) => t.path),
+        paths.slice(0, 2),
+      );
+      const events = await store.loadEvents(id);
+      assert.deepEqual(
+        events.slice(-write.events.length),
+        JSON.parse(JSON.stringify(write.events)),
+        'the history keeps every byte',
+      );
+      const steps = await store.getSteps(id);
+      assert.deepEqual(
+        steps.map((step) => [step.path, step.status]),
+        [['a', 'completed'], ...paths.map((path) => [path, 'scheduled'])],
+      );
+      assert.deepEqual(steps[0].output, { text: 'nul\ufffd and \ufffd', none: null, n: 1.5 });
+      for (const path of paths) {
+        const task = await store.getTask(taskId(id, 'step', path, 1));
+        assert.equal(task?.path, path);
+      }
+      assert.equal(
+        (await store.claimTasks({ owner: 'w2', limit: 10, leaseMs: LEASE, kinds: ['step'] })).length,
+        followUps - 2,
+        'the follow-ups not leased on insert are claimable',
+      );
+    });
+  }
 
   test("the result that finishes a run is one statement and clears the run's other tasks", async () => {
     const at = await store.now();

@@ -8,6 +8,7 @@
  * the 26 unnests cost a fifth of a step's commit (callgrind, docs/benchmarks.md).
  */
 import type { CommitRequest } from '../types.ts';
+import { type RowSources, type RowsShape, rowSources, shapeOf } from './row-sources.ts';
 import { DB_NOW_MS, leaseOnInsert } from './sql.ts';
 
 /** The text of the error the statement raises to roll itself back when its lease vanished mid-way. */
@@ -17,7 +18,7 @@ export const LEASE_LOST = 'baton: lease lost during commit of run';
  * Bump whenever a statement's text changes: connections keep prepared statements by name,
  * and the name is `baton_<kind>_<parts>_<this>`.
  */
-const STATEMENT_VERSION = 7;
+const STATEMENT_VERSION = 8;
 
 export type OneStatementKind = 'advance' | 'create';
 
@@ -33,9 +34,11 @@ interface Parts {
   inserted: boolean;
   /** More new tasks than may be leased: the first due ones are chosen in order (leaseOnInsert). */
   choose: boolean;
+  /** Some new task may stay unleased, so the statement announces it (leaseOnInsert). */
+  announce: boolean;
 }
 
-function partsOf(request: CommitRequest): Parts {
+function partsOf(request: CommitRequest, announce: boolean): Parts {
   const { steps, tasks } = request.writes[0];
   return {
     removedSteps: steps.remove.length > 0,
@@ -44,6 +47,7 @@ function partsOf(request: CommitRequest): Parts {
     inserted: tasks.insert.length > 0,
     // Without a claim nothing is eligible, so there is nothing to choose among.
     choose: request.claim !== undefined && tasks.insert.length > request.claim.limit,
+    announce: tasks.insert.length > 0 && announce,
   };
 }
 
@@ -56,9 +60,15 @@ const PART_PARAMETERS: Record<keyof Parts, readonly string[]> = {
   removedSteps: ['$15::text[]'],
   removedTasks: ['$16::text[]'],
   cleared: ['$23::boolean'],
-  inserted: ['$17::json', '$19::text', '$20::bigint', '$21::text', '$22::text'],
+  inserted: ['$17::json', '$19::text', '$20::bigint', '$21::text'],
   choose: ['$18::integer'],
+  announce: ['$22::text'],
 };
+
+/** The first parameter after the fixed ones of `kind`. */
+export function firstInlineParameter(kind: OneStatementKind): number {
+  return kind === 'advance' ? 24 : 31;
+}
 
 /** The statements of one schema, built once per combination of parts. */
 export class OneStatementCommits {
@@ -71,26 +81,38 @@ export class OneStatementCommits {
   }
 
   /** The prepared statement (name and text) that commits `request` as `kind`. */
-  statement(kind: OneStatementKind, request: CommitRequest): { name: string; text: string } {
-    const parts = partsOf(request);
+  statement(
+    kind: OneStatementKind,
+    request: CommitRequest,
+    stepCount: number,
+    announce: boolean,
+  ): { name: string; text: string; shape: RowsShape } {
+    const parts = partsOf(request, announce);
+    const shape = shapeOf(request, stepCount);
     const flags = (Object.keys(PART_PARAMETERS) as (keyof Parts)[])
       .map((part) => (parts[part] ? 1 : 0))
       .join('');
-    const name = `baton_${kind}_${flags}_${STATEMENT_VERSION}`;
+    const rows = `${shape.events}_${shape.steps}_${parts.inserted ? shape.tasks : 0}`;
+    const name = `baton_${kind}_${flags}_${rows}_${STATEMENT_VERSION}`;
     let text = this.#texts.get(name);
     if (!text) {
-      text = kind === 'advance' ? advanceRun(this.#schema, parts) : createRun(this.#schema, parts);
+      const sources = rowSources(firstInlineParameter(kind), parts.inserted, shape);
+      text =
+        kind === 'advance'
+          ? advanceRun(this.#schema, parts, sources)
+          : createRun(this.#schema, parts, sources);
       this.#texts.set(name, text);
     }
-    return { name, text };
+    return { name, text, shape };
   }
 }
 
 /** The clock row, which also types the parameters of the parts left out (see PART_PARAMETERS). */
-function clock(parts: Parts, kind: OneStatementKind): string {
+function clock(parts: Parts, kind: OneStatementKind, sources: RowSources): string {
   const unused = (Object.keys(PART_PARAMETERS) as (keyof Parts)[])
     .filter((part) => !parts[part] && !(part === 'cleared' && kind === 'create'))
-    .flatMap((part) => PART_PARAMETERS[part]);
+    .flatMap((part) => PART_PARAMETERS[part])
+    .concat(sources.unused);
   const typed = unused.map((param, i) => `, ${param} AS unused_${i}`).join('');
   return `clock AS (SELECT ${DB_NOW_MS} AS now${typed})`;
 }
@@ -101,8 +123,8 @@ function clock(parts: Parts, kind: OneStatementKind): string {
  * (expected sequence number and lease) are the advance statement's; here they must be 0 and
  * null, and $23–$30 carry the columns only a new run has.
  */
-function createRun(s: string, parts: Parts): string {
-  return `WITH ${clock(parts, 'create')},
+function createRun(s: string, parts: Parts, sources: RowSources): string {
+  return `WITH ${clock(parts, 'create', sources)},
     run AS (
       INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,
         parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at, usage)
@@ -110,16 +132,15 @@ function createRun(s: string, parts: Parts): string {
       WHERE $8::bigint = 0 AND $10::text IS NULL AND $11::text IS NULL AND $12::bigint IS NULL
       ON CONFLICT DO NOTHING
       RETURNING id
-    ),
-    ${tail(s, parts)}
-    SELECT (SELECT count(*) FROM run) AS n, NULL::integer AS lease_check${summaryNotified(parts)},
+    )${tail(s, parts, sources)}
+    SELECT EXISTS (SELECT 1 FROM run) AS n, NULL::integer AS lease_check${summaryNotified(parts)},
       NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at
     ${claimedRows(parts)}`;
 }
 
 /** Recording a step's result; $23 says whether the run's other tasks are cleared (it finished). */
-function advanceRun(s: string, parts: Parts): string {
-  return `WITH ${clock(parts, 'advance')},
+function advanceRun(s: string, parts: Parts, sources: RowSources): string {
+  return `WITH ${clock(parts, 'advance', sources)},
     run AS (
       UPDATE ${s}.runs SET status = $1, output = $2::jsonb, error = $3::jsonb, seq = $4, updated_at = $5,
         finished_at = $6, usage = $9::jsonb
@@ -129,16 +150,15 @@ function advanceRun(s: string, parts: Parts): string {
     completed AS (
       DELETE FROM ${s}.tasks WHERE id = $10 AND lease_owner = $11 AND lease_token = $12 AND EXISTS (SELECT 1 FROM run)
       RETURNING id
-    ),
-    ${
+    )${
       parts.cleared
-        ? `cleared AS (
+        ? `,
+    cleared AS (
       DELETE FROM ${s}.tasks WHERE $23::boolean AND run_id = $7 AND id <> $10 AND EXISTS (SELECT 1 FROM run)
-    ),`
+    )`
         : ''
-    }
-    ${tail(s, parts)}
-    SELECT (SELECT count(*) FROM run) AS n,
+    }${tail(s, parts, sources)}
+    SELECT EXISTS (SELECT 1 FROM run) AS n,
       -- The lease is gone (expired and taken over, before or while this ran): undo everything.
       (SELECT ('${LEASE_LOST} ' || r.id)::integer FROM run r WHERE NOT EXISTS (SELECT 1 FROM completed)) AS lease_check
       ${summaryNotified(parts)},
@@ -146,29 +166,28 @@ function advanceRun(s: string, parts: Parts): string {
     ${claimedRows(parts)}`;
 }
 
-/** The parts both statements share, gated on the CTE \`run\`: history, step rows, tasks, the notice. */
-function tail(s: string, parts: Parts): string {
-  const ctes = [
-    `history AS (
+/** The parts both statements share, gated on the CTE \`run\`: history, step rows, tasks, the notice; each after a comma. */
+function tail(s: string, parts: Parts, sources: RowSources): string {
+  const ctes: string[] = [];
+  if (sources.events)
+    ctes.push(`history AS (
       INSERT INTO ${s}.events (run_id, seq, type, at, body)
-      SELECT $7, e.seq, e.type, e.at, e.body::json
-      FROM json_to_recordset($13::json) AS e(seq bigint, type text, at bigint, body text)
+      SELECT $7, e.seq, e.type, e.at, e.body
+      FROM ${sources.events}
       WHERE EXISTS (SELECT 1 FROM run)
-    )`,
-    `step_rows AS (
+    )`);
+  if (sources.steps)
+    ctes.push(`step_rows AS (
       INSERT INTO ${s}.steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for,
         started_at, updated_at, finished_at, usage)
-      SELECT $7, r.path, r.step_id, r.status, r.attempt, r.input::jsonb, r.output::jsonb, r.error::jsonb, r.detail::jsonb,
-        r.waiting_for, r.started_at, r.updated_at, r.finished_at, r.usage::jsonb
-      FROM json_to_recordset($14::json) AS r(path text, step_id text, status text, attempt integer, input text,
-        output text, error text, detail text, waiting_for text, started_at bigint, updated_at bigint, finished_at bigint,
-        usage text)
+      SELECT $7, r.path, r.step_id, r.status, r.attempt, r.input, r.output, r.error, r.detail,
+        r.waiting_for, r.started_at, r.updated_at, r.finished_at, r.usage
+      FROM ${sources.steps}
       WHERE EXISTS (SELECT 1 FROM run)
       ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
         output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
         updated_at = excluded.updated_at, finished_at = excluded.finished_at, usage = excluded.usage
-    )`,
-  ];
+    )`);
   if (parts.removedSteps)
     ctes.push(`removed_steps AS (
       DELETE FROM ${s}.steps WHERE run_id = $7 AND path = ANY($15::text[]) AND EXISTS (SELECT 1 FROM run)
@@ -180,9 +199,7 @@ function tail(s: string, parts: Parts): string {
   if (parts.inserted)
     ctes.push(
       `input AS (
-      SELECT * FROM ROWS FROM (json_to_recordset($17::json) AS (id text, kind text, path text, attempt integer,
-          run_at bigint, queue text, priority integer, held boolean, eligible boolean))
-        WITH ORDINALITY AS i(id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
+      SELECT * FROM ${sources.tasks}
       WHERE EXISTS (SELECT 1 FROM run)
     )`,
       leaseOnInsert(s, {
@@ -193,9 +210,10 @@ function tail(s: string, parts: Parts): string {
         workflowKey: '$21',
         schema: '$22',
         choose: parts.choose,
+        announce: parts.announce,
       }),
     );
-  return ctes.join(',\n    ');
+  return ctes.map((cte) => `,\n    ${cte}`).join('');
 }
 
 /**
@@ -203,7 +221,7 @@ function tail(s: string, parts: Parts): string {
  * task leased on insert. The summary reads \`notified\`, which a plain SELECT CTE needs to run.
  */
 function summaryNotified(parts: Parts): string {
-  return parts.inserted ? ', (SELECT count(*) FROM notified) AS notified' : ', NULL::bigint AS notified';
+  return parts.announce ? ', EXISTS (SELECT 1 FROM notified) AS notified' : ', NULL::boolean AS notified';
 }
 
 function claimedRows(parts: Parts): string {

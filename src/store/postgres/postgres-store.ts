@@ -160,8 +160,7 @@ export class PostgresStore implements Store {
       // (which re-checks everything) says why — or commits, if the race has passed.
       const kind = oneStatementKind(request);
       if (kind) {
-        const statement = this.#oneStatement.statement(kind, request);
-        const result = await commitOneStatement(client, kind, statement, this.schema, request);
+        const result = await commitOneStatement(client, kind, this.#oneStatement, this.schema, request);
         if (result) return result;
       }
       return commitTransaction(client, this.#sql, this.schema, request);

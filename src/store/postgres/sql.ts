@@ -38,6 +38,11 @@ export interface LeaseOnInsertParams {
    * chosen in order (a sort and a join). When not, each row's lease is decided on its own.
    */
   choose: boolean;
+  /**
+   * Whether the statement itself announces the rows it leaves unleased (\`notified\`).
+   * Without it the caller must (announceUnleased), after the commit.
+   */
+  announce: boolean;
 }
 
 /**
@@ -65,14 +70,27 @@ export function leaseOnInsert(s: string, p: LeaseOnInsertParams): string {
           CASE WHEN i.leased THEN ${p.owner}::text END,
           CASE WHEN i.leased THEN 1 ELSE 0 END,
           CASE WHEN i.leased THEN i.now + ${p.leaseMs}::bigint END
-        FROM (SELECT i.*, clock.now, ${leased} AS leased FROM input i, clock) i
+        FROM (SELECT i.*, clock.now, ${leased} AS leased FROM input i, clock OFFSET 0) i
         ON CONFLICT (id) DO NOTHING
         RETURNING id, run_at, queue, held, lease_owner, lease_token, lease_expires_at
-      ),
+      )${
+        p.announce
+          ? `,
       notified AS (
         SELECT pg_notify('${TASKS_CHANNEL}', json_build_object('schema', ${p.schema}::text, 'runAt', min(run_at), 'queues', json_agg(DISTINCT queue))::text)
         FROM inserted WHERE NOT held AND lease_owner IS NULL HAVING count(*) > 0
-      )`;
+      )`
+          : ''
+      }`;
+}
+
+/** The notice leaseOnInsert's \`notified\` sends, built by the caller for tasks it left unleased. */
+export function tasksNotice(schema: string, tasks: readonly { runAt: number; queue: string }[]): string {
+  return JSON.stringify({
+    schema,
+    runAt: Math.min(...tasks.map((task) => task.runAt)),
+    queues: [...new Set(tasks.map((task) => task.queue))],
+  });
 }
 
 /** Wraps a data-modifying CTE `changed` that returns (run_at, queue, held) into a NOTIFY for workers. */
@@ -169,7 +187,7 @@ export function statements(s: string) {
           $9::integer[], $10::boolean[], $11::boolean[])
           WITH ORDINALITY AS i(id, run_id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
       ),
-      ${leaseOnInsert(s, { runId: 'i.run_id', limit: '$12', owner: '$13', leaseMs: '$14', workflowKey: '$15', schema: '$1', choose: true })}
+      ${leaseOnInsert(s, { runId: 'i.run_id', limit: '$12', owner: '$13', leaseMs: '$14', workflowKey: '$15', schema: '$1', choose: true, announce: true })}
       SELECT id, lease_token, lease_expires_at FROM inserted WHERE lease_owner IS NOT NULL
       UNION ALL SELECT NULL, NULL, NULL FROM notified`,
     holdTasks: notifyFrom(
