@@ -9,7 +9,7 @@
  */
 import type { CommitRequest } from '../types.ts';
 import { type RowSources, type RowsShape, rowSources, shapeOf } from './row-sources.ts';
-import { DB_NOW_MS, leaseOnInsert } from './sql.ts';
+import { leaseOnInsert } from './sql.ts';
 
 /** The text of the error the statement raises to roll itself back when its lease vanished mid-way. */
 export const LEASE_LOST = 'baton: lease lost during commit of run';
@@ -53,8 +53,8 @@ function partsOf(request: CommitRequest, announce: boolean): Parts {
 
 /**
  * Parameters of parts left out, with their types: node-postgres sends parameters untyped,
- * so each must still appear once for PostgreSQL to know its type. They are read once, in
- * the clock row, where they cost nothing.
+ * so each must still appear once for PostgreSQL to know its type. They appear in a CTE
+ * nothing reads, which types them and which the planner then drops.
  */
 const PART_PARAMETERS: Record<keyof Parts, readonly string[]> = {
   removedSteps: ['$15::text[]'],
@@ -107,14 +107,15 @@ export class OneStatementCommits {
   }
 }
 
-/** The clock row, which also types the parameters of the parts left out (see PART_PARAMETERS). */
-function clock(parts: Parts, kind: OneStatementKind, sources: RowSources): string {
+/** The CTE that types the parameters left unread (see PART_PARAMETERS), followed by a comma; or nothing. */
+function unusedParameters(parts: Parts, kind: OneStatementKind, sources: RowSources): string {
   const unused = (Object.keys(PART_PARAMETERS) as (keyof Parts)[])
     .filter((part) => !parts[part] && !(part === 'cleared' && kind === 'create'))
     .flatMap((part) => PART_PARAMETERS[part])
     .concat(sources.unused);
-  const typed = unused.map((param, i) => `, ${param} AS unused_${i}`).join('');
-  return `clock AS (SELECT ${DB_NOW_MS} AS now${typed})`;
+  if (unused.length === 0) return '';
+  return `unused AS (SELECT ${unused.map((param, i) => `${param} AS p${i}`).join(', ')}),
+    `;
 }
 
 /**
@@ -124,8 +125,7 @@ function clock(parts: Parts, kind: OneStatementKind, sources: RowSources): strin
  * null, and $23–$30 carry the columns only a new run has.
  */
 function createRun(s: string, parts: Parts, sources: RowSources): string {
-  return `WITH ${clock(parts, 'create', sources)},
-    run AS (
+  return `WITH ${unusedParameters(parts, 'create', sources)}run AS (
       INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,
         parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at, usage)
       SELECT $7, $23, $24, $25, $1, $26::jsonb, $2::jsonb, $3::jsonb, $27, $28, $29, $4, $30, $5, $6, $9::jsonb
@@ -140,8 +140,7 @@ function createRun(s: string, parts: Parts, sources: RowSources): string {
 
 /** Recording a step's result; $23 says whether the run's other tasks are cleared (it finished). */
 function advanceRun(s: string, parts: Parts, sources: RowSources): string {
-  return `WITH ${clock(parts, 'advance', sources)},
-    run AS (
+  return `WITH ${unusedParameters(parts, 'advance', sources)}run AS (
       UPDATE ${s}.runs SET status = $1, output = $2::jsonb, error = $3::jsonb, seq = $4, updated_at = $5,
         finished_at = $6, usage = $9::jsonb
       WHERE id = $7 AND seq = $8
@@ -211,6 +210,7 @@ function tail(s: string, parts: Parts, sources: RowSources): string {
         schema: '$22',
         choose: parts.choose,
         announce: parts.announce,
+        now: 'statement',
       }),
     );
   return ctes.map((cte) => `,\n    ${cte}`).join('');

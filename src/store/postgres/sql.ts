@@ -10,6 +10,12 @@
  * worker on the same clock, enough to lease a retry a millisecond before it was due.
  */
 export const DB_NOW_MS = 'floor(extract(epoch from clock_timestamp()) * 1000)::bigint';
+/**
+ * DB_NOW_MS at the moment the statement arrived: stable within the statement, so PostgreSQL
+ * computes it without a CTE. For single-statement commits, where it is at most a lock wait
+ * earlier than the clock (a task due in that gap is left for a claim; a lease ends that much early).
+ */
+export const STATEMENT_NOW_MS = 'floor(extract(epoch from statement_timestamp()) * 1000)::bigint';
 export const TASKS_CHANNEL = 'baton_tasks';
 
 /**
@@ -34,6 +40,11 @@ export interface LeaseOnInsertParams {
   /** The schema, named in the notice. */
   schema: string;
   /**
+   * Where the database clock's milliseconds come from: the CTE \`clock\` (a transaction of
+   * several statements), or the statement's arrival (STATEMENT_NOW_MS; see there).
+   */
+  now: 'clock' | 'statement';
+  /**
    * Whether more tasks may be eligible than \`limit\`, so that the first due ones must be
    * chosen in order (a sort and a join). When not, each row's lease is decided on its own.
    */
@@ -54,10 +65,12 @@ export interface LeaseOnInsertParams {
  * rows left for other workers were announced to them.
  */
 export function leaseOnInsert(s: string, p: LeaseOnInsertParams): string {
-  const due = `i.eligible AND i.run_at <= clock.now AND NOT ${limited(s, 'i.kind', 'i.queue', `${p.workflowKey}::text`)}`;
+  const now = p.now === 'clock' ? 'clock.now' : STATEMENT_NOW_MS;
+  const input = p.now === 'clock' ? 'input i, clock' : 'input i';
+  const due = `i.eligible AND i.run_at <= ${now} AND NOT ${limited(s, 'i.kind', 'i.queue', `${p.workflowKey}::text`)}`;
   const chosen = p.choose
     ? `chosen AS (
-        SELECT i.id FROM input i, clock WHERE ${due}
+        SELECT i.id FROM ${input} WHERE ${due}
         ORDER BY i.ord LIMIT ${p.limit}::integer
       ),
       `
@@ -70,7 +83,7 @@ export function leaseOnInsert(s: string, p: LeaseOnInsertParams): string {
           CASE WHEN i.leased THEN ${p.owner}::text END,
           CASE WHEN i.leased THEN 1 ELSE 0 END,
           CASE WHEN i.leased THEN i.now + ${p.leaseMs}::bigint END
-        FROM (SELECT i.*, clock.now, ${leased} AS leased FROM input i, clock OFFSET 0) i
+        FROM (SELECT i.*, ${now} AS now, ${leased} AS leased FROM ${input} OFFSET 0) i
         ON CONFLICT (id) DO NOTHING
         RETURNING id, run_at, queue, held, lease_owner, lease_token, lease_expires_at
       )${
@@ -187,7 +200,7 @@ export function statements(s: string) {
           $9::integer[], $10::boolean[], $11::boolean[])
           WITH ORDINALITY AS i(id, run_id, kind, path, attempt, run_at, queue, priority, held, eligible, ord)
       ),
-      ${leaseOnInsert(s, { runId: 'i.run_id', limit: '$12', owner: '$13', leaseMs: '$14', workflowKey: '$15', schema: '$1', choose: true, announce: true })}
+      ${leaseOnInsert(s, { runId: 'i.run_id', limit: '$12', owner: '$13', leaseMs: '$14', workflowKey: '$15', schema: '$1', choose: true, announce: true, now: 'clock' })}
       SELECT id, lease_token, lease_expires_at FROM inserted WHERE lease_owner IS NOT NULL
       UNION ALL SELECT NULL, NULL, NULL FROM notified`,
     holdTasks: notifyFrom(
