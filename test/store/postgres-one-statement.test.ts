@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { taskId } from '../../src/core/tasks.ts';
+import { workflowLimitKey } from '../../src/store/limits.ts';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import { MAX_INLINE_ROWS } from '../../src/store/postgres/row-sources.ts';
 import { freshSchema, POSTGRES_TEST_URL, postgresSkipReason } from '../helpers/postgres.ts';
@@ -153,6 +154,70 @@ describe('PostgreSQL one-statement commit', { skip }, () => {
       );
     });
   }
+
+  test('a follow-up whose task exists already leaves that task alone, as an insert would', async () => {
+    const at = await store.now();
+    const later = at + 600_000;
+    const { builder, write } = RunBuilder.start('exists', { at }, [
+      scheduled('a', at - 1),
+      scheduled('b', later),
+    ]);
+    assert.deepEqual(await store.commit({ writes: [write] }), { ok: true });
+    const [task] = await store.claimTasks({ owner: 'w1', limit: 1, leaseMs: LEASE, kinds: ['step'] });
+    assert.equal(task.path, 'a');
+    const result = await store.commit({
+      writes: [builder.next([completed('a', 'done'), scheduled('b', at - 1)], at)],
+      complete: { taskId: task.id, owner: 'w1', token: task.token },
+      claim: { owner: 'w1', limit: 1, leaseMs: LEASE, kinds: ['step'] },
+    });
+    assert.deepEqual(result, { ok: true }, 'recorded; the existing task is not leased on insert');
+    assert.equal(await store.getTask(task.id), undefined, 'the completed task is gone');
+    const existing = await store.getTask(taskId('exists', 'step', 'b', 1));
+    assert.equal(existing?.runAt, later, 'the task that existed keeps its due time');
+    assert.equal(existing?.owner, undefined);
+    assert.deepEqual(
+      (await store.loadEvents('exists')).map((e) => e.type),
+      ['RunStarted', 'StepScheduled', 'StepScheduled', 'StepCompleted', 'StepScheduled'],
+    );
+  });
+
+  test('after a follow-up was left to locked claims, the next results of that workflow are one statement again', async () => {
+    const limited = new PostgresStore({ url });
+    await limited.init();
+    try {
+      const at = await limited.now();
+      const claim = { owner: 'w1', limit: 1, leaseMs: LEASE, kinds: ['step' as const] };
+      const { builder, write } = RunBuilder.start('forecast', { at, workflow: 'limited-wf' }, [
+        scheduled('a', at - 1),
+      ]);
+      assert.deepEqual(await limited.commit({ writes: [write] }), { ok: true });
+      await limited.setConcurrencyLimit(workflowLimitKey('limited-wf'), 5);
+      let [task] = await limited.claimTasks({ ...claim, limit: 1 });
+      for (const [path, next] of [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['c', 'd'],
+      ]) {
+        const seen = recordStatements();
+        let result: Awaited<ReturnType<PostgresStore['commit']>>;
+        try {
+          result = await limited.commit({
+            writes: [builder.next([completed(path, 'done'), scheduled(next, at - 1)], at)],
+            complete: { taskId: task.id, owner: 'w1', token: task.token },
+            claim,
+          });
+        } finally {
+          seen.stop();
+        }
+        assert.deepEqual(result, { ok: true }, 'a limited follow-up is left to locked claims');
+        if (path !== 'a') assert.deepEqual(seen.statements, ['WITH'], `the result of ${path}: one statement`);
+        [task] = await limited.claimTasks(claim);
+        assert.equal(task?.path, next);
+      }
+    } finally {
+      await limited.close();
+    }
+  });
 
   test("the result that finishes a run is one statement and clears the run's other tasks", async () => {
     const at = await store.now();

@@ -17,7 +17,7 @@ import type { TaskSpec } from '../../core/tasks.ts';
 import { workflowLimitKey } from '../limits.ts';
 import type { ClaimedTask, CommitRequest, CommitResult } from '../types.ts';
 import { claimedInOrder, lastPerPath, taskFlags } from './commit.ts';
-import { INVALID_TEXT_REPRESENTATION, sqlState } from './errors.ts';
+import { INVALID_TEXT_REPRESENTATION, sqlState, UNIQUE_VIOLATION } from './errors.ts';
 import { eventsJson, jsonbText, stepsJson, tasksJson } from './json-values.ts';
 import { LEASE_LOST, type OneStatementCommits, type OneStatementKind } from './one-statement-sql.ts';
 import { inlineValues } from './row-sources.ts';
@@ -68,9 +68,16 @@ export async function commitOneStatement(
   // A worker's step result usually leases every task it adds (the next steps, due now, on
   // its free slots): then the statement leaves out the NOTIFY part, a twentieth of its cost,
   // and the rare task left unleased all the same is announced after the commit.
+  const forecast = statements.forecast;
+  const now = run.updatedAt;
   const announce =
-    !claim || list.length > claim.limit || list.some((task, i) => !eligible[i] || task.runAt > run.updatedAt);
-  const { shape, ...statement } = statements.statement(kind, request, steps.length, announce);
+    !claim ||
+    list.length > claim.limit ||
+    list.some(
+      (task, i) =>
+        !eligible[i] || task.runAt > now || !forecast.expectsLease(task.queue, run.workflowName, now),
+    );
+  const { shape, handoff, ...statement } = statements.statement(kind, request, steps.length, announce);
   const inline = inlineValues(shape, events, steps, list, held, eligible);
   let result: QueryResult;
   try {
@@ -117,11 +124,16 @@ export async function commitOneStatement(
       ],
     });
   } catch (error) {
-    if (
-      sqlState(error) === INVALID_TEXT_REPRESENTATION &&
-      String((error as Error).message).includes(LEASE_LOST)
-    )
+    const state = sqlState(error);
+    const leaseLost =
+      state === INVALID_TEXT_REPRESENTATION && String((error as Error).message).includes(LEASE_LOST);
+    // A handed-over task that could not be leased fails the lease check too; either way the
+    // transaction path finds out what happened, and the next commits do not hand over.
+    if (handoff && (leaseLost || state === UNIQUE_VIOLATION)) {
+      forecast.missed(list[0].queue, run.workflowName, now);
       return undefined;
+    }
+    if (leaseLost) return undefined;
     throw error;
   }
   // One summary row (n: whether the run row was written), and one row per task leased on insert.
@@ -138,7 +150,10 @@ export async function commitOneStatement(
     rows.filter((row) => row.id !== null),
     claim,
   );
-  if (!announce && claimed.length < list.length) await announceUnleased(client, schema, list, held, claimed);
+  if (!announce && claimed.length < list.length)
+    await announceUnleased(client, schema, list, held, claimed, (task) =>
+      forecast.missed(task.queue, run.workflowName, now),
+    );
   return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
 }
 
@@ -153,10 +168,12 @@ async function announceUnleased(
   tasks: readonly TaskSpec[],
   held: readonly boolean[],
   claimed: readonly ClaimedTask[],
+  missed: (task: TaskSpec) => void,
 ): Promise<void> {
   const leased = new Set(claimed.map((task) => task.id));
   const unleased = tasks.filter((task, i) => !held[i] && !leased.has(task.id));
   if (unleased.length === 0) return;
+  for (const task of unleased) missed(task);
   await client
     .query({
       name: 'baton_announce_1',

@@ -36,6 +36,8 @@ export interface RowSources {
   tasks: string;
   /** Document parameters left unread because their rows are inline. */
   unused: string[];
+  /** The number of the first inline task's first parameter (its columns follow in TASK_TYPES order). */
+  firstTaskParameter: number;
 }
 
 /** A VALUES list of \`rows\` rows of the parameters from \`first\`, each cast to its column's type. */
@@ -87,6 +89,7 @@ export function rowSources(first: number, inserted: boolean, shape: RowsShape): 
         : `${valuesOf(shape.steps, take(shape.steps, STEP_TYPES), STEP_TYPES)} AS r(${stepColumns})`;
   if (shape.steps !== 'json') unused.push('$14::json');
   const taskColumns = 'id, kind, path, attempt, run_at, queue, priority, held, eligible, ord';
+  const firstTaskParameter = next;
   let tasks = '';
   if (inserted) {
     tasks =
@@ -97,7 +100,7 @@ export function rowSources(first: number, inserted: boolean, shape: RowsShape): 
         : `${valuesOf(shape.tasks, take(shape.tasks, TASK_TYPES), TASK_TYPES, true)} AS i(${taskColumns})`;
     if (shape.tasks !== 'json') unused.push('$17::json');
   }
-  return { events, steps, tasks, unused };
+  return { events, steps, tasks, unused, firstTaskParameter };
 }
 
 /** The parameters of the inline rows of \`shape\`, in the order rowSources numbers them. */

@@ -22,7 +22,7 @@ export const TASKS_CHANNEL = 'baton_tasks';
  * True when a step task counts against a concurrency limit: a limit exists for its queue
  * or its run's workflow. Tasks of other kinds are never limited.
  */
-function limited(s: string, kind: string, queue: string, workflowKey: string): string {
+export function limited(s: string, kind: string, queue: string, workflowKey: string): string {
   return `(${kind} = 'step' AND EXISTS (SELECT 1 FROM ${s}.concurrency_limits l
     WHERE l.key = ANY (ARRAY['queue:' || ${queue}, ${workflowKey}])))`;
 }
