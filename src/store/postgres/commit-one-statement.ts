@@ -136,7 +136,8 @@ export async function commitOneStatement(
     if (leaseLost) return undefined;
     throw error;
   }
-  // One summary row (n: whether the run row was written), and one row per task leased on insert.
+  // A summary row (n: whether the run row was written; none when it was not), and the tasks
+  // leased on insert: rows with an id (a hand-over's one row is both).
   const rows = result.rows as {
     n: string | null;
     id: string | null;

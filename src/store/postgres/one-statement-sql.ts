@@ -169,12 +169,28 @@ function advanceRun(s: string, parts: Parts, sources: RowSources): string {
     )`
         : ''
     }${tail(s, parts, sources)}
-    SELECT EXISTS (SELECT 1 FROM run) AS n,
+    ${
+      parts.handoff
+        ? handedSummary()
+        : `SELECT true AS n,
       -- The lease is gone (expired and taken over, before or while this ran): undo everything.
-      (SELECT ('${LEASE_LOST} ' || r.id)::integer FROM run r WHERE NOT EXISTS (SELECT 1 FROM ${parts.handoff ? 'handed' : 'completed'})) AS lease_check
+      CASE WHEN NOT EXISTS (SELECT 1 FROM completed) THEN ('${LEASE_LOST} ' || r.id)::integer END AS lease_check
       ${summaryNotified(parts)},
       NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at
-    ${claimedRows(parts)}`;
+    FROM run r
+    ${claimedRows(parts)}`
+    }`;
+}
+
+/**
+ * The result of a hand-over: no row when the run row was not written, else one row that is
+ * both the summary and the leased task — or the lease check's error when the task's row was
+ * not handed over (the lease is gone, or the new task could not be leased).
+ */
+function handedSummary(): string {
+  return `SELECT true AS n, CASE WHEN h.id IS NULL THEN ('${LEASE_LOST} ' || r.id)::integer END AS lease_check,
+      NULL::boolean AS notified, h.id, h.lease_token, h.lease_expires_at
+    FROM run r LEFT JOIN handed h ON true`;
 }
 
 /** The parts both statements share, gated on the CTE \`run\`: history, step rows, tasks, the notice; each after a comma. */
@@ -229,8 +245,8 @@ function tail(s: string, parts: Parts, sources: RowSources): string {
 }
 
 /**
- * The result: first a summary row (\`n\`: whether the run row was written), then one row per
- * task leased on insert. The summary reads \`notified\`, which a plain SELECT CTE needs to run.
+ * The result: a summary row (\`n\`: whether the run row was written; an advance returns it only
+ * when it was), then one row per task leased on insert. The summary reads \`notified\`, which a plain SELECT CTE needs to run.
  */
 function summaryNotified(parts: Parts): string {
   return parts.announce ? ', EXISTS (SELECT 1 FROM notified) AS notified' : ', NULL::boolean AS notified';
@@ -238,7 +254,7 @@ function summaryNotified(parts: Parts): string {
 
 function claimedRows(parts: Parts): string {
   if (!parts.inserted) return '';
-  return `UNION ALL SELECT NULL, NULL, NULL, id, lease_token, lease_expires_at FROM ${parts.handoff ? 'handed' : 'inserted'} WHERE lease_owner IS NOT NULL`;
+  return `UNION ALL SELECT NULL, NULL, NULL, id, lease_token, lease_expires_at FROM inserted WHERE lease_owner IS NOT NULL`;
 }
 
 /**
