@@ -199,18 +199,16 @@ function tail(s: string, parts: Parts, sources: RowSources): string {
   if (sources.events)
     ctes.push(`history AS (
       INSERT INTO ${s}.events (run_id, seq, type, at, body)
-      SELECT $7, e.seq, e.type, e.at, e.body
-      FROM ${sources.events}
-      WHERE EXISTS (SELECT 1 FROM run)
+      SELECT g.id, e.seq, e.type, e.at, e.body
+      FROM run g, ${sources.events}
     )`);
   if (sources.steps)
     ctes.push(`step_rows AS (
       INSERT INTO ${s}.steps (run_id, path, step_id, status, attempt, input, output, error, detail, waiting_for,
         started_at, updated_at, finished_at, usage)
-      SELECT $7, r.path, r.step_id, r.status, r.attempt, r.input, r.output, r.error, r.detail,
+      SELECT g.id, r.path, r.step_id, r.status, r.attempt, r.input, r.output, r.error, r.detail,
         r.waiting_for, r.started_at, r.updated_at, r.finished_at, r.usage
-      FROM ${sources.steps}
-      WHERE EXISTS (SELECT 1 FROM run)
+      FROM run g, ${sources.steps}
       ON CONFLICT (run_id, path) DO UPDATE SET status = excluded.status, attempt = excluded.attempt, input = excluded.input,
         output = excluded.output, error = excluded.error, detail = excluded.detail, waiting_for = excluded.waiting_for,
         updated_at = excluded.updated_at, finished_at = excluded.finished_at, usage = excluded.usage
