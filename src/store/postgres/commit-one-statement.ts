@@ -16,12 +16,13 @@ import type { ClientBase, QueryResult } from 'pg';
 import type { TaskSpec } from '../../core/tasks.ts';
 import { workflowLimitKey } from '../limits.ts';
 import type { ClaimedTask, CommitRequest, CommitResult } from '../types.ts';
+import { tasksNotice } from './claim-on-insert-sql.ts';
 import { claimedInOrder, lastPerPath, taskFlags } from './commit.ts';
 import { INVALID_TEXT_REPRESENTATION, sqlState, UNIQUE_VIOLATION } from './errors.ts';
 import { eventsJson, jsonbText, stepsJson, tasksJson } from './json-values.ts';
 import { LEASE_LOST, type OneStatementCommits, type OneStatementKind } from './one-statement-sql.ts';
 import { inlineValues } from './row-sources.ts';
-import { TASKS_CHANNEL, tasksNotice } from './sql.ts';
+import { TASKS_CHANNEL } from './sql-clock.ts';
 
 export { OneStatementCommits, type OneStatementKind } from './one-statement-sql.ts';
 

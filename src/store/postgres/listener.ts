@@ -6,7 +6,7 @@
  */
 import { Client, type ClientConfig, type Notification } from 'pg';
 import type { TasksAvailable } from '../types.ts';
-import { TASKS_CHANNEL } from './sql.ts';
+import { TASKS_CHANNEL } from './sql-clock.ts';
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;

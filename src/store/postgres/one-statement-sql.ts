@@ -8,9 +8,10 @@
  * the 26 unnests cost a fifth of a step's commit (callgrind, docs/benchmarks.md).
  */
 import type { CommitRequest } from '../types.ts';
+import { leaseOnInsert, limited } from './claim-on-insert-sql.ts';
 import { LeaseForecast } from './lease-forecast.ts';
 import { type RowSources, type RowsShape, rowSources, shapeOf } from './row-sources.ts';
-import { leaseOnInsert, limited, STATEMENT_NOW_MS } from './sql.ts';
+import { STATEMENT_NOW_MS } from './sql-clock.ts';
 
 /** The text of the error the statement raises to roll itself back when its lease vanished mid-way. */
 export const LEASE_LOST = 'baton: lease lost during commit of run';

@@ -4,7 +4,7 @@
  */
 import type { UsageQuery } from '../types.ts';
 import { groupColumn, usageConditions } from '../usage-summary.ts';
-import { DB_NOW_MS } from './sql.ts';
+import { DB_NOW_MS } from './sql-clock.ts';
 
 const SUMS: [string, string, string][] = [
   ['calls', 'calls', 'bigint'],
