@@ -13,16 +13,14 @@
  * holds, releases or clears a run's tasks takes the transaction path instead.
  */
 import type { ClientBase, QueryResult } from 'pg';
-import type { TaskSpec } from '../../core/tasks.ts';
 import { workflowLimitKey } from '../limits.ts';
-import type { ClaimedTask, CommitRequest, CommitResult } from '../types.ts';
+import type { CommitRequest, CommitResult } from '../types.ts';
 import { tasksNotice } from './claim-on-insert-sql.ts';
 import { claimedInOrder, lastPerPath, taskFlags } from './commit.ts';
 import { INVALID_TEXT_REPRESENTATION, sqlState, UNIQUE_VIOLATION } from './errors.ts';
 import { eventsJson, jsonbText, stepsJson, tasksJson } from './json-values.ts';
 import { LEASE_LOST, type OneStatementCommits, type OneStatementKind } from './one-statement-sql.ts';
 import { inlineValues } from './row-sources.ts';
-import { TASKS_CHANNEL } from './sql-clock.ts';
 
 export { OneStatementCommits, type OneStatementKind } from './one-statement-sql.ts';
 
@@ -58,6 +56,7 @@ export async function commitOneStatement(
   statements: OneStatementCommits,
   schema: string,
   request: CommitRequest,
+  announce: (notice: string) => void,
 ): Promise<CommitResult | undefined> {
   const lease = request.complete;
   const write = request.writes[0];
@@ -71,14 +70,14 @@ export async function commitOneStatement(
   // and the rare task left unleased all the same is announced after the commit.
   const forecast = statements.forecast;
   const now = run.updatedAt;
-  const announce =
+  const announced =
     !claim ||
     list.length > claim.limit ||
     list.some(
       (task, i) =>
         !eligible[i] || task.runAt > now || !forecast.expectsLease(task.queue, run.workflowName, now),
     );
-  const { shape, handoff, ...statement } = statements.statement(kind, request, steps.length, announce);
+  const { shape, handoff, ...statement } = statements.statement(kind, request, steps.length, announced);
   const inline = inlineValues(shape, events, steps, list, held, eligible);
   let result: QueryResult;
   try {
@@ -152,35 +151,13 @@ export async function commitOneStatement(
     rows.filter((row) => row.id !== null),
     claim,
   );
-  if (!announce && claimed.length < list.length)
-    await announceUnleased(client, schema, list, held, claimed, (task) =>
-      forecast.missed(task.queue, run.workflowName, now),
-    );
+  if (!announced && claimed.length < list.length) {
+    // Expected to lease them all, so the statement announced none: tell other workers of
+    // the ones it left, and expect this queue and workflow not to lease for a while.
+    const leased = new Set(claimed.map((task) => task.id));
+    const unleased = list.filter((task, i) => !held[i] && !leased.has(task.id));
+    for (const task of unleased) forecast.missed(task.queue, run.workflowName, now);
+    if (unleased.length > 0) announce(tasksNotice(schema, unleased));
+  }
   return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
-}
-
-/**
- * Tells other workers of the tasks a commit added but did not lease (its statement, which
- * expected to lease them all, did not announce them). After the commit, not in it: a
- * notice is a wake-up call, and a lost one only waits for the workers' poll.
- */
-async function announceUnleased(
-  client: ClientBase,
-  schema: string,
-  tasks: readonly TaskSpec[],
-  held: readonly boolean[],
-  claimed: readonly ClaimedTask[],
-  missed: (task: TaskSpec) => void,
-): Promise<void> {
-  const leased = new Set(claimed.map((task) => task.id));
-  const unleased = tasks.filter((task, i) => !held[i] && !leased.has(task.id));
-  if (unleased.length === 0) return;
-  for (const task of unleased) missed(task);
-  await client
-    .query({
-      name: 'baton_announce_1',
-      text: 'SELECT pg_notify($1, $2)',
-      values: [TASKS_CHANNEL, tasksNotice(schema, unleased)],
-    })
-    .catch(() => undefined);
 }

@@ -37,6 +37,7 @@ import { TaskListener } from './listener.ts';
 import { migrate } from './migrations.ts';
 import { clientConfig, StorePool } from './pool.ts';
 import { type Statements, statements } from './sql.ts';
+import { TASKS_CHANNEL } from './sql-clock.ts';
 import { cacheStatements, usageSummarySql } from './usage-cache.ts';
 
 type Row = Record<string, unknown>;
@@ -160,11 +161,29 @@ export class PostgresStore implements Store {
       // (which re-checks everything) says why — or commits, if the race has passed.
       const kind = oneStatementKind(request);
       if (kind) {
-        const result = await commitOneStatement(client, kind, this.#oneStatement, this.schema, request);
+        const result = await commitOneStatement(
+          client,
+          kind,
+          this.#oneStatement,
+          this.schema,
+          request,
+          (notice) => this.#announce(notice),
+        );
         if (result) return result;
       }
       return commitTransaction(client, this.#sql, this.schema, request);
     });
+  }
+
+  /**
+   * Sends a task notice outside the commit that calls for it, on another connection and
+   * without waiting: a notice is a wake-up call, and one lost (the connection failed, the
+   * store closed) only leaves the tasks to the workers' poll.
+   */
+  #announce(notice: string): void {
+    this.#pool
+      .query('announce tasks', 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, notice], 'baton_announce_1')
+      .catch(() => undefined);
   }
 
   async loadEvents(runId: string, afterSeq = 0): Promise<RunEvent[]> {
