@@ -2,10 +2,11 @@
  * The text of the one-statement commits (see commit-one-statement.ts): data-modifying CTEs
  * gated on the run row's write, built per combination of the optional parts a request needs.
  *
- * The new events, step rows and tasks each arrive as ONE json parameter (an array of row
- * objects, read by json_to_recordset), not as one array parameter per column read by a
- * many-array unnest: PostgreSQL initialises every function of a scan on each execution, and
- * the 26 unnests cost a fifth of a step's commit (callgrind, docs/benchmarks.md).
+ * The new events, step rows and tasks arrive inline, as VALUES lists of scalar parameters,
+ * or past four rows per batch as one json document each (row-sources.ts): PostgreSQL sets up
+ * every node of the plan on each execution, and the per-column arrays and unnests these
+ * replaced cost a fifth of a step's commit, the documents' parsing a sixth of what was left
+ * (callgrind, docs/benchmarks.md).
  */
 import type { CommitRequest } from '../types.ts';
 import { leaseOnInsert, limited } from './claim-on-insert-sql.ts';
@@ -18,7 +19,7 @@ export const LEASE_LOST = 'baton: lease lost during commit of run';
 
 /**
  * Bump whenever a statement's text changes: connections keep prepared statements by name,
- * and the name is `baton_<kind>_<parts>_<this>`.
+ * and the name is `baton_<kind>_<parts>_<rows>_<this>`.
  */
 const STATEMENT_VERSION = 8;
 
