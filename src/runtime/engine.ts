@@ -27,7 +27,14 @@ import type { WorkflowDefinition } from '../language/model.ts';
 import { shutdownSandbox } from '../sandbox/index.ts';
 import { queueLimitKey, workflowLimitKey } from '../store/limits.ts';
 import { openStore } from '../store/open.ts';
-import type { PendingApproval, RunFilter, Store, UsageGroup, UsageQuery } from '../store/types.ts';
+import type {
+  LatestDefinition,
+  PendingApproval,
+  RunFilter,
+  Store,
+  UsageGroup,
+  UsageQuery,
+} from '../store/types.ts';
 import { type Clock, defaultIdGenerator, type IdGenerator, systemClock } from '../util/clock.ts';
 import type {
   ControlOptions,
@@ -40,6 +47,7 @@ import type {
   WorkflowSummary,
 } from './engine-types.ts';
 import { executeServices } from './execute-services.ts';
+import { ResolvedNames } from './resolved-names.ts';
 import { type Committed, RunManager } from './run-manager.ts';
 import { createRun, type RunOrigin, startChildRun } from './run-start.ts';
 import { outcomeOf, waitForRun } from './run-waiting.ts';
@@ -57,6 +65,7 @@ export class Engine {
   readonly #ids: IdGenerator;
   readonly #runs: RunManager;
   readonly #handlers = new Map<string, TaskHandler>();
+  readonly #resolved = new ResolvedNames();
   readonly #listeners = new Set<(event: EngineEvent) => void>();
   readonly #options: EngineOptions;
   readonly #agents: AgentServices;
@@ -108,6 +117,7 @@ export class Engine {
       });
       // A newly stored definition sets its workflow's cluster-wide step limit, or lifts it.
       await this.store.setConcurrencyLimit(workflowLimitKey(def.name), def.limits?.concurrentSteps);
+      this.#resolved.forget(def.name);
     }
     this.#runs.compile(def, hash);
     return { name: def.name, version: def.version, hash };
@@ -135,21 +145,33 @@ export class Engine {
       const existing = await this.store.findRunByIdempotencyKey(options.idempotencyKey);
       if (existing) return this.#handle(existing.id, false);
     }
-    const summary =
-      typeof workflow === 'string'
-        ? await this.#resolve(workflow, options.version)
-        : await this.register(workflow);
-    const wf = await this.#runs.workflow(summary.hash);
-    const created = await this.#createRun(
-      options.runId ?? this.#ids(),
-      wf,
-      validateRunInputs(wf.definition, input),
-      {
-        idempotencyKey: options.idempotencyKey,
-        tenant: options.tenant,
-      },
-    );
-    return this.#handle(created.runId, created.created);
+    const runId = options.runId ?? this.#ids();
+    const origin = { idempotencyKey: options.idempotencyKey, tenant: options.tenant };
+    if (typeof workflow !== 'string') {
+      const wf = await this.#runs.workflow((await this.register(workflow)).hash);
+      const created = await this.#createRun(runId, wf, validateRunInputs(wf.definition, input), origin);
+      return this.#handle(created.runId, created.created);
+    }
+    // A name resolved before is not read again: the create commit checks it is still the
+    // newest definition, and when another process registered a newer one, it is resolved anew.
+    const remembered = this.#resolved.get(workflow, options.version);
+    try {
+      const summary = remembered ?? (await this.#resolve(workflow, options.version));
+      const wf = await this.#runs.workflow(summary.hash);
+      const latest = remembered && ResolvedNames.latest(workflow, options.version, summary);
+      const created = await this.#createRun(
+        runId,
+        wf,
+        validateRunInputs(wf.definition, input),
+        origin,
+        latest,
+      );
+      return this.#handle(created.runId, created.created);
+    } catch (error) {
+      if (!remembered || !(error instanceof BatonError) || error.code !== 'DEFINITION_CHANGED') throw error;
+      this.#resolved.forget(workflow);
+      return this.start(workflow, input, { ...options, runId });
+    }
   }
 
   /** Starts a run and waits for its output; throws when it fails or is cancelled. */
@@ -175,7 +197,9 @@ export class Engine {
       );
     }
     this.#runs.compile(stored.definition, stored.hash);
-    return { name: stored.name, version: stored.version, hash: stored.hash };
+    const summary = { name: stored.name, version: stored.version, hash: stored.hash };
+    this.#resolved.remember(name, version, summary);
+    return summary;
   }
 
   #handle(id: string, created: boolean): RunHandle {
@@ -313,8 +337,9 @@ export class Engine {
     wf: CompiledWorkflow,
     input: Record<string, JsonValue>,
     origin: RunOrigin,
+    latest?: LatestDefinition,
   ): Promise<{ created: boolean; runId: string }> {
-    return createRun(this.#runs, this.clock, runId, wf, input, origin);
+    return createRun(this.#runs, this.clock, runId, wf, input, origin, latest);
   }
 
   #startChild(parentRunId: string, path: string): Promise<void> {

@@ -13,7 +13,15 @@ import { taskChanges } from '../core/tasks.ts';
 import { BatonError } from '../errors.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
-import type { ClaimedTask, ClaimOptions, CommitResult, Lease, RunWrite, Store } from '../store/types.ts';
+import type {
+  ClaimedTask,
+  ClaimOptions,
+  CommitResult,
+  LatestDefinition,
+  Lease,
+  RunWrite,
+  Store,
+} from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
 import { Contention } from './contention.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
@@ -227,11 +235,12 @@ export class RunManager {
     wf: CompiledWorkflow,
     started: Extract<RunEvent, { type: 'RunStarted' }>,
     initial: (state: RunState) => RunEvent[],
+    latestDefinition?: LatestDefinition,
   ): Promise<{ created: boolean; runId: string }> {
     const state = newRunState(runId, started);
     const events = [started, ...initial(state)];
     const write = buildWrite(wf, state, 0, events);
-    const result = await commitResolvingUnknown(this.store, { writes: [write] });
+    const result = await commitResolvingUnknown(this.store, { writes: [write], latestDefinition });
     if (result.ok) {
       if (!IDLE_STATUSES.has(write.run.status)) this.#remember(state);
       this.#emit({ runId, events, state, write });
@@ -239,6 +248,12 @@ export class RunManager {
     }
     if (result.reason === 'duplicate-idempotency-key') return { created: false, runId: result.runId };
     if (result.reason === 'conflict') return { created: false, runId };
+    if (result.reason === 'definition-changed')
+      throw new BatonError(
+        'DEFINITION_CHANGED',
+        `workflow "${result.name}" has a newer definition than the one resolved; nothing was started`,
+        { retryable: true, details: { name: result.name } },
+      );
     throw new BatonError('COMMIT_FAILED', `could not create run ${runId}: ${result.reason}`);
   }
 

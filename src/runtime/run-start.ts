@@ -9,7 +9,7 @@ import type { RunEvent } from '../core/events.ts';
 import { childFinished } from '../core/signals.ts';
 import { BatonError, type JsonValue } from '../errors.ts';
 import { validateRunInputs } from '../language/index.ts';
-import type { Store } from '../store/types.ts';
+import type { LatestDefinition, Store } from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
 import type { RunManager } from './run-manager.ts';
 
@@ -26,6 +26,7 @@ export function createRun(
   wf: CompiledWorkflow,
   input: Record<string, JsonValue>,
   origin: RunOrigin,
+  latestDefinition?: LatestDefinition,
 ): Promise<{ created: boolean; runId: string }> {
   const now = clock.now();
   const timeout = wf.definition.timeout;
@@ -42,6 +43,7 @@ export function createRun(
       timeoutAt: timeout === undefined ? undefined : now + timeout,
     },
     (state) => decide(wf, state, now),
+    latestDefinition,
   );
 }
 

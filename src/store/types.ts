@@ -58,13 +58,26 @@ export interface CommitRequest {
    * store may lease none, and the tasks are then claimed the ordinary way.
    */
   claim?: ClaimOptions;
+  /**
+   * Creating a run from a workflow name the engine resolved from memory: nothing is written
+   * unless \`hash\` is still the newest definition stored under \`name\` (and \`version\`, when
+   * given), so a definition registered meanwhile by another process is never missed.
+   */
+  latestDefinition?: LatestDefinition;
+}
+
+export interface LatestDefinition {
+  name: string;
+  version?: string;
+  hash: string;
 }
 
 export type CommitResult =
   | { ok: true; claimed?: ClaimedTask[] }
   | { ok: false; reason: 'conflict'; runId: string }
   | { ok: false; reason: 'stale-lease'; taskId: string }
-  | { ok: false; reason: 'duplicate-idempotency-key'; runId: string };
+  | { ok: false; reason: 'duplicate-idempotency-key'; runId: string }
+  | { ok: false; reason: 'definition-changed'; name: string };
 
 export interface ClaimedTask extends TaskSpec {
   owner: string;

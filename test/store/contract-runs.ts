@@ -1,9 +1,10 @@
 /** Contract: commits (atomicity, optimistic concurrency, idempotency), history and projections. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { taskId } from '../../src/core/tasks.ts';
 import type { Store } from '../../src/store/types.ts';
 import { type MakeStore, plain, withStore } from './contract-support.ts';
-import { completed, RunBuilder, scheduled } from './run-builder.ts';
+import { completed, definition, RunBuilder, scheduled } from './run-builder.ts';
 
 async function snapshot(store: Store, runId: string) {
   return {
@@ -15,6 +16,39 @@ async function snapshot(store: Store, runId: string) {
 
 export function runContract(makeStore: MakeStore, persistsUsage: boolean): void {
   describe('commit', () => {
+    test('a create that names its definition as the newest of its name is refused once a newer one is stored', () =>
+      withStore(makeStore, async (store) => {
+        const at = await store.now();
+        const v1 = definition('greet', '1.0.0', 'first', at);
+        await store.saveDefinition(v1);
+        const create = (id: string, latest: { name: string; version?: string; hash: string }) =>
+          store.commit({
+            writes: [RunBuilder.start(id, { at, workflow: 'greet' }, [scheduled('a', at)]).write],
+            latestDefinition: latest,
+          });
+        assert.deepEqual(await create('r1', { name: 'greet', hash: v1.hash }), { ok: true });
+        const v2 = definition('greet', '2.0.0', 'second', at + 1);
+        await store.saveDefinition(v2);
+        for (const latest of [
+          { name: 'greet', hash: v1.hash },
+          { name: 'unknown', hash: v1.hash },
+        ]) {
+          assert.deepEqual(await create('r2', latest), {
+            ok: false,
+            reason: 'definition-changed',
+            name: latest.name,
+          });
+          assert.deepEqual(await snapshot(store, 'r2'), { run: undefined, events: [], steps: [] });
+          assert.equal(await store.getTask(taskId('r2', 'step', 'a', 1)), undefined, 'no task either');
+        }
+        // The newest of a name and version is checked the same way.
+        assert.deepEqual(await create('r3', { name: 'greet', version: '1.0.0', hash: v1.hash }), {
+          ok: true,
+        });
+        assert.deepEqual(await create('r4', { name: 'greet', hash: v2.hash }), { ok: true });
+        assert.equal((await store.getRun('r4'))?.status, 'running');
+      }));
+
     test('creating a run stores its events, run row, steps and tasks', () =>
       withStore(makeStore, async (store) => {
         const at = await store.now();

@@ -33,6 +33,34 @@ function schemaUrl(label: string): string {
 }
 
 describe('engine on PostgreSQL', { skip }, () => {
+  test('start() by name reads the definition once, and runs the newer one another process registered since', async () => {
+    const url = schemaUrl('resolve');
+    const api = await createEngine({ store: url });
+    const other = await createEngine({ store: url });
+    try {
+      await other.register(WORKFLOW);
+      let reads = 0;
+      const latestDefinition = api.store.latestDefinition.bind(api.store);
+      api.store.latestDefinition = (...args) => {
+        reads++;
+        return latestDefinition(...args);
+      };
+      const first = await api.start('greet', { name: 'Ada' });
+      const second = await api.start('greet', { name: 'Bo' });
+      assert.equal(reads, 1, 'the name is resolved once');
+      assert.equal((await api.getRun(second.id)).workflowVersion, '1.0.0');
+      await other.register(WORKFLOW.replace('version: 1.0.0', 'version: 2.0.0'));
+      const third = await api.start('greet', { name: 'Cy' }, { runId: 'after-v2' });
+      assert.equal(third.id, 'after-v2');
+      assert.equal((await api.getRun('after-v2')).workflowVersion, '2.0.0', 'the newer definition runs');
+      assert.equal(reads, 2, 'the name is resolved again once the create commit found it stale');
+      assert.equal((await api.getRun(first.id)).workflowVersion, '1.0.0');
+    } finally {
+      await api.close();
+      await other.close();
+    }
+  });
+
   test('runs a workflow with a task handler and records its history', async () => {
     const engine = await createEngine({ store: schemaUrl('engine') });
     const calls: unknown[] = [];

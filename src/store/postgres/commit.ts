@@ -9,7 +9,15 @@ import type { RunEvent } from '../../core/events.ts';
 import type { StepRow } from '../../core/projection.ts';
 import type { TaskSpec } from '../../core/tasks.ts';
 import { workflowLimitKey } from '../limits.ts';
-import type { ClaimedTask, ClaimOptions, CommitRequest, CommitResult, Lease, RunWrite } from '../types.ts';
+import type {
+  ClaimedTask,
+  ClaimOptions,
+  CommitRequest,
+  CommitResult,
+  LatestDefinition,
+  Lease,
+  RunWrite,
+} from '../types.ts';
 import { isRaceLost, sqlState, UNIQUE_VIOLATION } from './errors.ts';
 import { jsonbText, jsonText } from './json-values.ts';
 import type { Statements } from './sql.ts';
@@ -33,6 +41,9 @@ export async function commitTransaction(
   const lease = request.complete ?? request.verify;
   await client.query('BEGIN');
   try {
+    const latest = request.latestDefinition;
+    if (latest && !(await isLatestDefinition(client, sql, latest)))
+      throw new Rejected({ ok: false, reason: 'definition-changed', name: latest.name });
     for (const write of request.writes) {
       const failure = await writeRun(client, sql, write);
       if (failure) {
@@ -71,6 +82,18 @@ function conflictingRun(error: unknown): string | undefined {
   const match =
     typeof detail === 'string' ? /^Key \(run_id, seq\)=\((.*), \d+\) already exists/.exec(detail) : null;
   return match?.[1];
+}
+
+async function isLatestDefinition(
+  client: ClientBase,
+  sql: Statements,
+  latest: LatestDefinition,
+): Promise<boolean> {
+  const { rows } =
+    latest.version === undefined
+      ? await client.query(sql.latestDefinitionHash, [latest.name])
+      : await client.query(sql.latestDefinitionVersionHash, [latest.name, latest.version]);
+  return rows[0]?.hash === latest.hash;
 }
 
 async function leaseHeld(client: ClientBase, sql: Statements, lease: Lease): Promise<boolean> {

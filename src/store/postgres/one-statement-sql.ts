@@ -21,7 +21,7 @@ export const LEASE_LOST = 'baton: lease lost during commit of run';
  * Bump whenever a statement's text changes: connections keep prepared statements by name,
  * and the name is `baton_<kind>_<parts>_<rows>_<this>`.
  */
-const STATEMENT_VERSION = 8;
+const STATEMENT_VERSION = 9;
 
 export type OneStatementKind = 'advance' | 'create';
 
@@ -41,6 +41,8 @@ interface Parts {
   announce: boolean;
   /** The one new task takes over the leased task's row (handedOver). */
   handoff: boolean;
+  /** A create that checks its definition is still the newest of its name (CommitRequest.latestDefinition). */
+  guarded: boolean;
 }
 
 function partsOf(request: CommitRequest, announce: boolean): Parts {
@@ -54,6 +56,7 @@ function partsOf(request: CommitRequest, announce: boolean): Parts {
     choose: request.claim !== undefined && tasks.insert.length > request.claim.limit,
     announce: tasks.insert.length > 0 && announce,
     handoff: false,
+    guarded: request.latestDefinition !== undefined,
   };
 }
 
@@ -70,11 +73,15 @@ const PART_PARAMETERS: Record<keyof Parts, readonly string[]> = {
   choose: ['$18::integer'],
   announce: ['$22::text'],
   handoff: [],
+  guarded: ['$31::text', '$32::text', '$33::text'],
 };
+
+/** Parts only one kind of statement has: its parameters do not exist in the other. */
+const ONLY_IN: Partial<Record<keyof Parts, OneStatementKind>> = { cleared: 'advance', guarded: 'create' };
 
 /** The first parameter after the fixed ones of `kind`. */
 export function firstInlineParameter(kind: OneStatementKind): number {
-  return kind === 'advance' ? 24 : 31;
+  return kind === 'advance' ? 24 : 34;
 }
 
 /** The statements of one schema, built once per combination of parts. */
@@ -120,7 +127,7 @@ export class OneStatementCommits {
 /** The CTE that types the parameters left unread (see PART_PARAMETERS), followed by a comma; or nothing. */
 function unusedParameters(parts: Parts, kind: OneStatementKind, sources: RowSources): string {
   const unused = (Object.keys(PART_PARAMETERS) as (keyof Parts)[])
-    .filter((part) => !parts[part] && !(part === 'cleared' && kind === 'create'))
+    .filter((part) => !parts[part] && (ONLY_IN[part] ?? kind) === kind)
     .flatMap((part) => PART_PARAMETERS[part])
     .concat(sources.unused);
   if (unused.length === 0) return '';
@@ -132,14 +139,21 @@ function unusedParameters(parts: Parts, kind: OneStatementKind, sources: RowSour
  * Creating a run: the INSERT yields to an existing run with the same id or idempotency key
  * (nothing else is written, and the transaction path says which). Parameters $8 and $10–$12
  * (expected sequence number and lease) are the advance statement's; here they must be 0 and
- * null, and $23–$30 carry the columns only a new run has.
+ * null, $23–$30 carry the columns only a new run has, and $31–$33 the definition it must
+ * still be the newest of (hash, name, version).
  */
 function createRun(s: string, parts: Parts, sources: RowSources): string {
   return `WITH ${unusedParameters(parts, 'create', sources)}run AS (
       INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,
         parent_run_id, idempotency_key, tenant, seq, created_at, updated_at, finished_at, usage)
       SELECT $7, $23, $24, $25, $1, $26::jsonb, $2::jsonb, $3::jsonb, $27, $28, $29, $4, $30, $5, $6, $9::jsonb
-      WHERE $8::bigint = 0 AND $10::text IS NULL AND $11::text IS NULL AND $12::bigint IS NULL
+      WHERE $8::bigint = 0 AND $10::text IS NULL AND $11::text IS NULL AND $12::bigint IS NULL${
+        parts.guarded
+          ? `
+        AND (SELECT d.hash FROM ${s}.definitions d WHERE d.name = $32::text AND ($33::text IS NULL OR d.version = $33)
+          ORDER BY d.ordinal DESC LIMIT 1) = $31::text`
+          : ''
+      }
       ON CONFLICT DO NOTHING
       RETURNING id
     )${tail(s, parts, sources)}

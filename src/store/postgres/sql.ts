@@ -72,6 +72,8 @@ export function statements(s: string) {
     getDefinition: `SELECT ${DEFINITION_COLUMNS} FROM ${s}.definitions WHERE hash = $1`,
     latestDefinition: `SELECT ${DEFINITION_COLUMNS} FROM ${s}.definitions WHERE name = $1 ORDER BY ordinal DESC LIMIT 1`,
     latestDefinitionVersion: `SELECT ${DEFINITION_COLUMNS} FROM ${s}.definitions WHERE name = $1 AND version = $2 ORDER BY ordinal DESC LIMIT 1`,
+    latestDefinitionHash: `SELECT hash FROM ${s}.definitions WHERE name = $1 ORDER BY ordinal DESC LIMIT 1`,
+    latestDefinitionVersionHash: `SELECT hash FROM ${s}.definitions WHERE name = $1 AND version = $2 ORDER BY ordinal DESC LIMIT 1`,
     listDefinitions: `SELECT hash, name, version, created_at FROM ${s}.definitions ORDER BY name, ordinal`,
 
     insertRun: `INSERT INTO ${s}.runs (id, workflow_name, workflow_version, workflow_hash, status, input, output, error,

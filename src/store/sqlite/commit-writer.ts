@@ -9,7 +9,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BatonError } from '../../errors.ts';
-import type { ClaimedTask, CommitResult, Lease } from '../types.ts';
+import type { ClaimedTask, CommitResult, LatestDefinition, Lease } from '../types.ts';
 import type { EncodedRequest, EncodedWrite, SqlValue } from './encode.ts';
 import { TaskWriter } from './task-writer.ts';
 
@@ -98,6 +98,8 @@ export class CommitWriter {
     // UPDATE guarded by the sequence number and the lease). Otherwise every condition is
     // checked with lookups before the first write.
     const guarded = writes.length === 1 && writes[0].expectedSeq !== 0 ? lease : undefined;
+    if (request.latestDefinition && !this.#isLatest(request.latestDefinition))
+      return { ok: false, reason: 'definition-changed', name: request.latestDefinition.name };
     if (!guarded) {
       if (lease && !this.#leaseHeld(lease)) return { ok: false, reason: 'stale-lease', taskId: lease.taskId };
       if (writes.length > 1) {
@@ -123,6 +125,17 @@ export class CommitWriter {
       this.#tasks.write(write, request.claim, now, claimed);
     }
     return claimed.length > 0 ? { ok: true, claimed } : { ok: true };
+  }
+
+  #isLatest({ name, version, hash }: LatestDefinition): boolean {
+    const row = (
+      version === undefined
+        ? this.#sql('SELECT hash FROM definitions WHERE name = ? ORDER BY ordinal DESC LIMIT 1').get(name)
+        : this.#sql(
+            'SELECT hash FROM definitions WHERE name = ? AND version = ? ORDER BY ordinal DESC LIMIT 1',
+          ).get(name, version)
+    ) as Row | undefined;
+    return row !== undefined && String(row.hash) === hash;
   }
 
   #leaseHeld(lease: Lease): boolean {

@@ -5,7 +5,7 @@
  * thread boundary is strings and numbers instead of nested objects.
  */
 import type { TaskChanges } from '../../core/tasks.ts';
-import type { ClaimOptions, CommitRequest, Lease, RunWrite } from '../types.ts';
+import type { ClaimOptions, CommitRequest, LatestDefinition, Lease, RunWrite } from '../types.ts';
 
 export type SqlValue = string | number | null;
 
@@ -38,6 +38,7 @@ export interface EncodedRequest {
   complete?: Lease;
   verify?: Lease;
   claim?: ClaimOptions;
+  latestDefinition?: LatestDefinition;
 }
 
 export function encodeRequest(request: CommitRequest): EncodedRequest {
@@ -46,6 +47,7 @@ export function encodeRequest(request: CommitRequest): EncodedRequest {
     complete: request.complete,
     verify: request.verify,
     claim: request.claim,
+    latestDefinition: request.latestDefinition,
   };
 }
 
