@@ -47,13 +47,13 @@ import type {
   WorkflowSummary,
 } from './engine-types.ts';
 import { executeServices } from './execute-services.ts';
-import { ResolvedNames } from './resolved-names.ts';
 import { type Committed, RunManager } from './run-manager.ts';
 import { createRun, type RunOrigin, startChildRun } from './run-start.ts';
 import { outcomeOf, waitForRun } from './run-waiting.ts';
 import { type SecretsSource, secretsSource } from './secrets.ts';
 import { createTaskRunner } from './task-runner.ts';
 import { Worker, type WorkerOptions } from './worker.ts';
+import { WorkflowNames } from './workflow-names.ts';
 
 export type * from './engine-types.ts';
 
@@ -65,7 +65,7 @@ export class Engine {
   readonly #ids: IdGenerator;
   readonly #runs: RunManager;
   readonly #handlers = new Map<string, TaskHandler>();
-  readonly #resolved = new ResolvedNames();
+  readonly #names: WorkflowNames;
   readonly #listeners = new Set<(event: EngineEvent) => void>();
   readonly #options: EngineOptions;
   readonly #agents: AgentServices;
@@ -80,6 +80,7 @@ export class Engine {
     this.log = options.logger ?? pino({ level: process.env.BATON_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     this.#ids = options.ids ?? defaultIdGenerator(this.clock);
     this.#runs = new RunManager(store, this.registry, this.clock);
+    this.#names = new WorkflowNames(store, this.#runs);
     this.#secrets = secretsSource(options.secrets);
     this.#agents = new AgentServices(options.agents, this.log, {
       store,
@@ -117,7 +118,7 @@ export class Engine {
       });
       // A newly stored definition sets its workflow's cluster-wide step limit, or lifts it.
       await this.store.setConcurrencyLimit(workflowLimitKey(def.name), def.limits?.concurrentSteps);
-      this.#resolved.forget(def.name);
+      this.#names.forget(def.name);
     }
     this.#runs.compile(def, hash);
     return { name: def.name, version: def.version, hash };
@@ -154,11 +155,11 @@ export class Engine {
     }
     // A name resolved before is not read again: the create commit checks it is still the
     // newest definition, and when another process registered a newer one, it is resolved anew.
-    const remembered = this.#resolved.get(workflow, options.version);
+    const remembered = this.#names.remembered(workflow, options.version);
     try {
-      const summary = remembered ?? (await this.#resolve(workflow, options.version));
+      const summary = remembered ?? (await this.#names.resolve(workflow, options.version));
       const wf = await this.#runs.workflow(summary.hash);
-      const latest = remembered && ResolvedNames.latest(workflow, options.version, summary);
+      const latest = remembered && WorkflowNames.latest(workflow, options.version, summary);
       const created = await this.#createRun(
         runId,
         wf,
@@ -169,7 +170,7 @@ export class Engine {
       return this.#handle(created.runId, created.created);
     } catch (error) {
       if (!remembered || !(error instanceof BatonError) || error.code !== 'DEFINITION_CHANGED') throw error;
-      this.#resolved.forget(workflow);
+      this.#names.forget(workflow);
       return this.start(workflow, input, { ...options, runId });
     }
   }
@@ -182,24 +183,6 @@ export class Engine {
   ): Promise<JsonValue> {
     const handle = await this.start(workflow, input, options);
     return handle.result();
-  }
-
-  async #resolve(name: string, version?: string): Promise<WorkflowSummary> {
-    const stored = await this.store.latestDefinition(name, version);
-    if (!stored) {
-      const known = (await this.store.listDefinitions()).map((d) => d.name);
-      throw new BatonError(
-        'WORKFLOW_NOT_FOUND',
-        `no workflow named "${name}"${version ? ` with version ${version}` : ''} is registered`,
-        {
-          details: { name, version, known: [...new Set(known)] },
-        },
-      );
-    }
-    this.#runs.compile(stored.definition, stored.hash);
-    const summary = { name: stored.name, version: stored.version, hash: stored.hash };
-    this.#resolved.remember(name, version, summary);
-    return summary;
   }
 
   #handle(id: string, created: boolean): RunHandle {
@@ -348,7 +331,7 @@ export class Engine {
         runs: this.#runs,
         store: this.store,
         clock: this.clock,
-        resolve: (name, version) => this.#resolve(name, version),
+        resolve: (name, version) => this.#names.resolve(name, version),
         retry: (runId, options) => this.retry(runId, options),
       },
       parentRunId,
