@@ -159,7 +159,7 @@ export class Engine {
     try {
       const summary = remembered ?? (await this.#names.resolve(workflow, options.version));
       const wf = await this.#runs.workflow(summary.hash);
-      const latest = remembered && WorkflowNames.latest(workflow, options.version, summary);
+      const latest = remembered && { name: workflow, version: options.version, hash: summary.hash };
       const created = await this.#createRun(
         runId,
         wf,

@@ -5,7 +5,7 @@
  * the name meanwhile (by any process), and the engine then resolves the name again.
  */
 import { BatonError } from '../errors.ts';
-import type { LatestDefinition, Store } from '../store/types.ts';
+import type { Store } from '../store/types.ts';
 import type { WorkflowSummary } from './engine-types.ts';
 import type { RunManager } from './run-manager.ts';
 
@@ -48,11 +48,6 @@ export class WorkflowNames {
   /** Forgets what \`name\` resolved to, with or without a version. */
   forget(name: string): void {
     for (const [k, summary] of this.#byKey) if (summary.name === name) this.#byKey.delete(k);
-  }
-
-  /** The check the create commit makes for a name resolved from here. */
-  static latest(name: string, version: string | undefined, summary: WorkflowSummary): LatestDefinition {
-    return version === undefined ? { name, hash: summary.hash } : { name, version, hash: summary.hash };
   }
 }
 

@@ -21,7 +21,7 @@ export const LEASE_LOST = 'baton: lease lost during commit of run';
  * Bump whenever a statement's text changes: connections keep prepared statements by name,
  * and the name is `baton_<kind>_<parts>_<rows>_<this>`.
  */
-const STATEMENT_VERSION = 9;
+const STATEMENT_VERSION = 10;
 
 export type OneStatementKind = 'advance' | 'create';
 
@@ -45,8 +45,9 @@ interface Parts {
   guarded: boolean;
 }
 
-function partsOf(request: CommitRequest, announce: boolean): Parts {
+function partsOf(kind: OneStatementKind, request: CommitRequest, shape: RowsShape, announce: boolean): Parts {
   const { steps, tasks } = request.writes[0];
+  const announced = tasks.insert.length > 0 && announce;
   return {
     removedSteps: steps.remove.length > 0,
     removedTasks: tasks.remove.length > 0,
@@ -54,8 +55,8 @@ function partsOf(request: CommitRequest, announce: boolean): Parts {
     inserted: tasks.insert.length > 0,
     // Without a claim nothing is eligible, so there is nothing to choose among.
     choose: request.claim !== undefined && tasks.insert.length > request.claim.limit,
-    announce: tasks.insert.length > 0 && announce,
-    handoff: false,
+    announce: announced,
+    handoff: kind === 'advance' && shape.tasks === 1 && !announced && !tasks.removeAll,
     guarded: request.latestDefinition !== undefined,
   };
 }
@@ -103,9 +104,8 @@ export class OneStatementCommits {
     stepCount: number,
     announce: boolean,
   ): { name: string; text: string; shape: RowsShape; handoff: boolean } {
-    const parts = partsOf(request, announce);
     const shape = shapeOf(request, stepCount);
-    parts.handoff = kind === 'advance' && shape.tasks === 1 && !parts.announce && !parts.cleared;
+    const parts = partsOf(kind, request, shape, announce);
     const flags = (Object.keys(PART_PARAMETERS) as (keyof Parts)[])
       .map((part) => (parts[part] ? 1 : 0))
       .join('');
@@ -274,10 +274,11 @@ function claimedRows(parts: Parts): string {
 /**
  * A step result with exactly one new task, which the worker expects to lease: that task
  * takes over the row of the task whose lease completes (its UPDATE is the lease check),
- * instead of a DELETE and an INSERT — a sixth less work per chain step. The new task's
- * columns are the inline task parameters from \`first\` (TASK_TYPES order); it is leased
- * as leaseOnInsert would lease it. A new task whose id exists already makes the statement
- * fail with a unique violation, and the caller takes the transaction path.
+ * instead of a DELETE and an INSERT (7 % fewer instructions per chain step). The new task's
+ * columns are the inline task parameters from \`first\` (TASK_TYPES order). The row changes
+ * hands only when leaseOnInsert would lease the task; when it would not, the lease check
+ * fails as for a lost lease, and a new task whose id exists already fails the statement
+ * with a unique violation — either way the caller takes the transaction path.
  */
 function handedOver(s: string, first: number): string {
   const [id, kind, path, attempt, runAt, queue, priority, held, eligible] = Array.from(
@@ -290,6 +291,6 @@ function handedOver(s: string, first: number): string {
         queue = ${queue}, priority = ${priority}, held = ${held}, lease_owner = $19::text, lease_token = 1,
         lease_expires_at = ${STATEMENT_NOW_MS} + $20::bigint
       WHERE t.id = $10 AND t.lease_owner = $11 AND t.lease_token = $12 AND EXISTS (SELECT 1 FROM run) AND ${due}
-      RETURNING t.id, t.lease_owner, t.lease_token, t.lease_expires_at
+      RETURNING t.id, t.lease_token, t.lease_expires_at
     )`;
 }

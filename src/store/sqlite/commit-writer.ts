@@ -11,6 +11,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BatonError } from '../../errors.ts';
 import type { ClaimedTask, CommitResult, LatestDefinition, Lease } from '../types.ts';
 import type { EncodedRequest, EncodedWrite, SqlValue } from './encode.ts';
+import { newestDefinitionHash } from './newest-definition.ts';
 import { TaskWriter } from './task-writer.ts';
 
 type Row = Record<string, unknown>;
@@ -128,14 +129,7 @@ export class CommitWriter {
   }
 
   #isLatest({ name, version, hash }: LatestDefinition): boolean {
-    const row = (
-      version === undefined
-        ? this.#sql('SELECT hash FROM definitions WHERE name = ? ORDER BY ordinal DESC LIMIT 1').get(name)
-        : this.#sql(
-            'SELECT hash FROM definitions WHERE name = ? AND version = ? ORDER BY ordinal DESC LIMIT 1',
-          ).get(name, version)
-    ) as Row | undefined;
-    return row !== undefined && String(row.hash) === hash;
+    return newestDefinitionHash((text) => this.#sql(text), name, version) === hash;
   }
 
   #leaseHeld(lease: Lease): boolean {

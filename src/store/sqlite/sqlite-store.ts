@@ -30,6 +30,7 @@ import type {
   UsageGroup,
   UsageQuery,
 } from '../types.ts';
+import { newestDefinitionHash } from './newest-definition.ts';
 import { getCached, sqliteUsageSummary } from './usage-cache.ts';
 import { WritePath } from './write-path.ts';
 import { CONNECTION_PRAGMAS, SqliteWriter } from './writer.ts';
@@ -144,14 +145,8 @@ export class SqliteStore implements Store {
   }
 
   async latestDefinition(name: string, version?: string): Promise<StoredDefinition | undefined> {
-    const row = (
-      version === undefined
-        ? this.#sql('SELECT hash FROM definitions WHERE name = ? ORDER BY ordinal DESC LIMIT 1').get(name)
-        : this.#sql(
-            'SELECT hash FROM definitions WHERE name = ? AND version = ? ORDER BY ordinal DESC LIMIT 1',
-          ).get(name, version)
-    ) as Row | undefined;
-    return row ? this.#definitionByHash(String(row.hash)) : undefined;
+    const hash = newestDefinitionHash((text) => this.#sql(text), name, version);
+    return hash === undefined ? undefined : this.#definitionByHash(hash);
   }
 
   async listDefinitions(): Promise<DefinitionSummary[]> {
