@@ -297,7 +297,9 @@ export class Engine {
         });
       },
     });
-    this.#worker = new Worker(this.store, this.clock, runner, this.log, options);
+    this.#worker = new Worker(this.store, this.clock, runner, this.log, options, (runId) =>
+      this.#runs.cachedSeq(runId),
+    );
     this.#worker.start();
     return this.#worker;
   }

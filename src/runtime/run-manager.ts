@@ -8,7 +8,7 @@
 import { CompiledWorkflow } from '../core/compiled.ts';
 import type { RunEvent } from '../core/events.ts';
 import { changedStepRows, runRow } from '../core/projection.ts';
-import { newRunState, type RunState, replay } from '../core/state.ts';
+import { evolve, newRunState, type RunState, replay } from '../core/state.ts';
 import { taskChanges } from '../core/tasks.ts';
 import { BatonError } from '../errors.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
@@ -141,14 +141,24 @@ export class RunManager {
   /**
    * Takes a run's history read elsewhere (with a claim) as its state, unless the cached
    * state is as new: saves the read a claimed task's run would otherwise start with.
+   * `after` > 0: `events` are only those after that sequence number, applied to the cached
+   * state when it reaches that far (else the run is read afresh when next used).
    */
-  async adopt(runId: string, events: readonly RunEvent[]): Promise<void> {
+  async adopt(runId: string, events: readonly RunEvent[], after = 0): Promise<void> {
     const last = events.at(-1);
     if (!last) return;
     await this.#locks.run(runId, async () => {
       const cached = this.#states.get(runId);
-      if (!cached || cached.seq < last.seq) this.#remember(replay(runId, events));
+      if (cached && cached.seq >= last.seq) return;
+      if (after === 0) return this.#remember(replay(runId, events));
+      if (!cached || cached.seq < after) return void this.#states.delete(runId);
+      for (const event of events) if (event.seq > cached.seq) evolve(cached, event);
     });
+  }
+
+  /** The sequence number up to which the run's state is cached, if it is. */
+  cachedSeq(runId: string): number | undefined {
+    return this.#states.get(runId)?.seq;
   }
 
   #remember(state: RunState): void {

@@ -213,7 +213,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     handOff?: ClaimOptions,
   ): Promise<ClaimedTask[] | undefined> {
     if (task.history) {
-      await runs.adopt(task.runId, task.history);
+      await runs.adopt(task.runId, task.history, task.historyAfter);
       task.history = undefined;
     }
     const complete = { complete: lease(task), claim: handOff };

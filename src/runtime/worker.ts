@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { TaskKind } from '../core/tasks.ts';
 import type { ClaimedTask, ClaimOptions, Store, TasksAvailable } from '../store/types.ts';
 import type { Clock } from '../util/clock.ts';
+import { KnownRuns } from './known-runs.ts';
 import { type InFlight, LeaseHeartbeat, lease } from './lease-heartbeat.ts';
 import { delay, isStoreUnavailable } from './store-retry.ts';
 
@@ -67,6 +68,7 @@ export class Worker {
   readonly #log: Logger;
   readonly #options: Required<Pick<WorkerOptions, 'concurrency' | 'leaseMs' | 'pollMs'>> & WorkerOptions;
   readonly #inFlight = new Map<string, InFlight>();
+  readonly #known: KnownRuns;
   readonly #handOff: ClaimOptions;
   /** Free slots worth a claim query while other tasks still run (see CLAIM_COALESCE_MS). */
   readonly #claimBatch: number;
@@ -81,7 +83,19 @@ export class Worker {
   #timer?: { at: number; handle: NodeJS.Timeout };
   #backoffMs = MIN_BACKOFF_MS;
 
-  constructor(store: Store, clock: Clock, run: TaskRunner, log: Logger, options: WorkerOptions = {}) {
+  /**
+   * `cachedSeq`: how far the worker's cached state of a run reaches, so claims fetch only
+   * newer history (KnownRuns).
+   */
+  constructor(
+    store: Store,
+    clock: Clock,
+    run: TaskRunner,
+    log: Logger,
+    options: WorkerOptions = {},
+    cachedSeq: (runId: string) => number | undefined = () => undefined,
+  ) {
+    this.#known = new KnownRuns(cachedSeq);
     this.#store = store;
     this.#clock = clock;
     this.#run = run;
@@ -209,6 +223,7 @@ export class Worker {
             leaseMs: this.#options.leaseMs,
             queues: this.#options.queues,
             kinds: this.#options.kinds,
+            knownRuns: this.#known.of([...this.#inFlight.values()].map((flight) => flight.task.runId)),
           });
         } catch (error) {
           this.#log.error({ err: error }, 'claiming tasks failed; retrying');
@@ -243,6 +258,7 @@ export class Worker {
       })
       .then((next) => {
         if (this.#inFlight.get(task.id)?.controller === controller) this.#inFlight.delete(task.id);
+        this.#known.finished(task.runId);
         if (!next?.length) return this.wake();
         // The commit leased these to us: run them in the freed slot, or give them back when stopping.
         if (!this.#running) return this.#release(next);

@@ -89,6 +89,11 @@ export interface ClaimedTask extends TaskSpec {
    * round trip to load the run. The worker drops it once it has taken the run's state from it.
    */
   history?: RunEvent[];
+  /**
+   * `history` holds only the events after this sequence number: the claim said the worker
+   * holds the run up to it (ClaimOptions.knownRuns). Absent or 0: the whole history.
+   */
+  historyAfter?: number;
 }
 
 export interface ClaimOptions {
@@ -97,6 +102,12 @@ export interface ClaimOptions {
   leaseMs: number;
   queues?: readonly string[];
   kinds?: readonly TaskKind[];
+  /**
+   * Runs whose history the claiming worker holds, up to the given sequence number: a store
+   * that ships histories with claims sends only their later events (or none), instead of a
+   * wide map's whole growing history with every item it hands out.
+   */
+  knownRuns?: ReadonlyMap<string, number>;
 }
 
 export interface RunFilter {

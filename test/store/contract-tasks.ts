@@ -76,6 +76,37 @@ export function taskContract(makeStore: MakeStore, carriesHistory: boolean): voi
         }
       }));
 
+    test('a claim that names a run the worker holds carries only the events after what it holds', () =>
+      withStore(makeStore, async (store) => {
+        const at = await store.now();
+        const { builder, write } = RunBuilder.start('r1', { at }, [
+          scheduled('a', at - 10),
+          scheduled('b', at - 10),
+        ]);
+        await store.commit({ writes: [write] });
+        const held = builder.seq;
+        const claim = (knownRuns: Map<string, number>) =>
+          store.claimTasks({ owner: 'w1', limit: 1, leaseMs: LONG_LEASE, knownRuns });
+        // Held up to its last event: nothing to ship.
+        const [first] = await claim(new Map([['r1', held]]));
+        assert.equal(first.runId, 'r1');
+        assert.equal(first.history, undefined);
+        // Events written since: only those travel, and say what they follow.
+        await store.commit({ writes: [builder.next([scheduled('c', at - 10)], at)] });
+        const [second] = await claim(new Map([['r1', held]]));
+        if (carriesHistory) {
+          assert.deepEqual(second.history, await store.loadEvents('r1', held));
+          assert.equal(second.history?.length, 1);
+          assert.equal(second.historyAfter, held);
+        } else assert.equal(second.history, undefined);
+        // A run the claim does not name comes whole.
+        const [third] = await claim(new Map([['other', 1]]));
+        if (carriesHistory) {
+          assert.deepEqual(third.history, await store.loadEvents('r1'));
+          assert.equal(third.historyAfter, undefined);
+        }
+      }));
+
     test('claims respect the limit, then priority, then due time', () =>
       withStore(makeStore, async (store) => {
         const at = await store.now();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import '../../src/store/postgres/register.ts';
 import { createEngine, type Engine } from '../../src/runtime/engine.ts';
+import { openStore } from '../../src/store/open.ts';
 import { dropSchema, freshSchema, postgresSkipReason } from '../helpers/postgres.ts';
 
 const skip = await postgresSkipReason();
@@ -60,6 +61,33 @@ describe('a wide map on several workers', { skip }, () => {
     } finally {
       for (const worker of workers) await worker.close();
       await api.close();
+    }
+  });
+
+  test('claims of a map’s items do not ship its whole history each time', async () => {
+    const { url, schema } = freshSchema('fanout_history');
+    schemas.push(schema);
+    const store = await openStore(url);
+    // Events that travelled with claims, counted as the worker receives them.
+    let shipped = 0;
+    const claimTasks = store.claimTasks.bind(store);
+    store.claimTasks = async (options) => {
+      const tasks = await claimTasks(options);
+      for (const task of tasks) shipped += task.history?.length ?? 0;
+      return tasks;
+    };
+    const engine = await createEngine({ store });
+    try {
+      engine.registerTask('item', (input: { n: number }) => input.n);
+      await engine.register(FAN_OUT);
+      const handle = await engine.start('fan', {});
+      engine.startWorker({ concurrency: 4 });
+      assert.equal(await handle.result({ timeoutMs: 60_000 }), WIDTH);
+      const history = (await store.loadEvents(handle.id)).length;
+      // Items are handed out a few at a time; each claim used to carry the whole history so far.
+      assert.ok(shipped <= 2 * history, `${shipped} events shipped with claims, for a history of ${history}`);
+    } finally {
+      await engine.close();
     }
   });
 });

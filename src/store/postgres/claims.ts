@@ -37,12 +37,17 @@ export class Claims {
     if (options.limit <= 0) return [];
     const queues = options.queues?.length ? [[...options.queues]] : [];
     const kinds = options.kinds?.length ? [[...options.kinds]] : [];
+    const known = options.knownRuns ?? new Map<string, number>();
+    const knownIds = [...known.keys()];
+    const knownSeqs = [...known.values()];
     const params = (limit: number, withKinds = true) => [
       options.owner,
       options.leaseMs,
       limit,
       ...queues,
       ...(withKinds ? kinds : []),
+      knownIds,
+      knownSeqs,
     ];
     const claimed: ClaimedTask[] = [];
     const take = (rows: Row[]) => {
@@ -54,7 +59,11 @@ export class Claims {
           token: Number(row.lease_token),
           leaseExpiresAt: Number(row.lease_expires_at),
         };
-        if (typeof row.history === 'string') task.history = JSON.parse(row.history) as RunEvent[];
+        if (typeof row.history === 'string') {
+          task.history = JSON.parse(row.history) as RunEvent[];
+          const after = Number(row.history_after);
+          if (after > 0) task.historyAfter = after;
+        }
         claimed.push(task);
       }
     };
@@ -95,7 +104,7 @@ export class Claims {
    * claim's text changes, since connections keep prepared statements by name.
    */
   #claimSql(pass: 'limited' | 'unlimited', filters: ClaimFilters): { name: string; text: string } {
-    const name = `baton_claim_${pass}_${filters.queues ? 'q' : ''}${filters.kinds ? 'k' : ''}_2`;
+    const name = `baton_claim_${pass}_${filters.queues ? 'q' : ''}${filters.kinds ? 'k' : ''}_3`;
     let text = this.#texts.get(name);
     if (!text) {
       text = pass === 'limited' ? this.#sql.claimLimited(filters) : this.#sql.claimTasks(filters);

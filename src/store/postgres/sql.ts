@@ -34,6 +34,10 @@ export class ClaimFilters {
   static of(queues: boolean, kinds: boolean): ClaimFilters {
     return ClaimFilters.#all[(queues ? 2 : 0) + (kinds ? 1 : 0)];
   }
+  /** The first parameter after the filters' own (owner, lease, limit, then the filters). */
+  get firstFree(): number {
+    return 4 + (this.queues ? 1 : 0) + (this.kinds ? 1 : 0);
+  }
   sql(alias: string): string {
     const queue = this.queues ? `AND ${alias}.queue = ANY($4::text[])` : '';
     const kind = this.kinds ? `AND ${alias}.kind = ANY($${this.queues ? 5 : 4}::text[])` : '';
@@ -55,12 +59,17 @@ const CLAIMED_COLUMNS =
 /**
  * The rows of the CTE \`claimed\`, and on one row per run that run's history as a JSON
  * array: the worker starts every claimed run by reading it, and reading it here saves
- * that round trip (once per run, however many of its tasks the claim took).
+ * that round trip (once per run, however many of its tasks the claim took). Of a run the
+ * worker holds (ClaimOptions.knownRuns: ids and sequence numbers in the parameters from
+ * \`known\`), only the later events, or none: a wide map hands out its items one claim
+ * at a time, and its whole history with each made claims quadratic in the map's width.
  */
-function claimedWithHistory(s: string): string {
+function claimedWithHistory(s: string, known: number): string {
   return `SELECT c.id, c.run_id, c.kind, c.path, c.attempt, c.run_at, c.queue, c.priority, c.lease_token, c.lease_expires_at,
-        CASE WHEN c.nth = 1 THEN (SELECT json_agg(e.body ORDER BY e.seq) FROM ${s}.events e WHERE e.run_id = c.run_id) END AS history
-      FROM (SELECT claimed.*, row_number() OVER (PARTITION BY claimed.run_id) AS nth FROM claimed) c`;
+        CASE WHEN c.nth = 1 THEN (SELECT json_agg(e.body ORDER BY e.seq) FROM ${s}.events e WHERE e.run_id = c.run_id AND e.seq > c.after) END AS history,
+        c.after AS history_after
+      FROM (SELECT claimed.*, row_number() OVER (PARTITION BY claimed.run_id) AS nth, COALESCE(k.seq, 0) AS after
+        FROM claimed LEFT JOIN unnest($${known}::text[], $${known + 1}::bigint[]) AS k(run_id, seq) ON k.run_id = claimed.run_id) c`;
 }
 
 export function statements(s: string) {
@@ -142,9 +151,9 @@ export function statements(s: string) {
         FROM due, clock WHERE t.id = due.id
         RETURNING ${CLAIMED_COLUMNS}
       )
-      ${claimedWithHistory(s)}
+      ${claimedWithHistory(s, filters.firstFree)}
       UNION ALL
-      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM ${s}.concurrency_limits)`,
+      SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE EXISTS (SELECT 1 FROM ${s}.concurrency_limits)`,
     // Run by claimers one at a time (lockLimits first, in the same transaction), so the
     // counts of leased tasks per limit are exact when the new leases are taken. Tasks whose
     // queue or workflow is full are left out; of the rest, a task is chosen when its rank
@@ -192,7 +201,7 @@ export function statements(s: string) {
         FROM locked, clock WHERE t.id = locked.id
         RETURNING ${CLAIMED_COLUMNS}
       )
-      ${claimedWithHistory(s)}`,
+      ${claimedWithHistory(s, filters.firstFree)}`,
     // Leases still held are read from the snapshot (a lease a commit is completing right now is
     // not lost), but only extended where the row is free: renewing never waits on a commit.
     renewLeases: `WITH leases AS (SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) AS l(id, owner, token)),
