@@ -25,6 +25,7 @@ import type {
 import type { Clock } from '../util/clock.ts';
 import { Contention } from './contention.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
+import { mergedClaim, type QueuedResult, settle, shareClaimed } from './result-batch.ts';
 import { commitResolvingUnknown } from './store-retry.ts';
 import { placeStepTasks } from './task-placement.ts';
 
@@ -44,6 +45,14 @@ export interface MutateOptions {
   verify?: Lease;
   /** Lease due tasks this commit inserts to a worker (see CommitRequest.claim). */
   claim?: ClaimOptions;
+}
+
+/** Queued results applied to a run's state, and the sequence number they follow. */
+interface Decided {
+  wf: CompiledWorkflow;
+  state: RunState;
+  expectedSeq: number;
+  events: RunEvent[];
 }
 
 export type MutateResult =
@@ -75,6 +84,8 @@ export class RunManager {
   readonly #locks = new KeyedMutex();
   readonly #contention: Contention;
   readonly #listeners = new Set<(committed: Committed) => void>();
+  /** Results waiting for their run's commit in flight, to be committed together (mutate). */
+  readonly #queued = new Map<string, QueuedResult[]>();
 
   constructor(store: Store, registry: KindRegistry, clock: Clock, contention = new Contention()) {
     this.store = store;
@@ -173,9 +184,110 @@ export class RunManager {
     this.#states.delete(runId);
   }
 
-  /** Applies `transition` to the run and commits it; re-reads history and retries on conflicts. */
-  async mutate(runId: string, transition: Transition, options: MutateOptions = {}): Promise<MutateResult> {
-    return this.#locks.run(runId, async () => {
+  /**
+   * Applies `transition` to the run and commits it; re-reads history and retries on conflicts.
+   * Results recorded under leases (`complete`) that queue behind one run's commit in flight
+   * are committed together when it is done (ResultBatch): a wide map's items finishing at
+   * once cost one commit and one scheduling pass, not one each in turn.
+   */
+  mutate(runId: string, transition: Transition, options: MutateOptions = {}): Promise<MutateResult> {
+    if (!options.complete || options.verify)
+      return this.#locks.run(runId, () => this.#mutateLocked(runId, transition, options));
+    return new Promise<MutateResult>((resolve, reject) => {
+      const entry = { transition, options, resolve, reject };
+      const queued = this.#queued.get(runId);
+      if (queued) return void queued.push(entry);
+      this.#queued.set(runId, [entry]);
+      void this.#locks.run(runId, async () => {
+        const batch = this.#queued.get(runId) ?? [];
+        this.#queued.delete(runId);
+        if (batch.length === 1) return settle(entry, this.#mutateLocked(runId, transition, options));
+        await this.#commitBatch(runId, batch).catch((error) => {
+          for (const queued of batch) queued.reject(error);
+        });
+      });
+    });
+  }
+
+  /** Commits several queued results of one run as one (see mutate); each entry is settled. */
+  async #commitBatch(runId: string, batch: QueuedResult[]): Promise<void> {
+    const leases = batch.map((entry) => entry.options.complete as Lease);
+    const claim = mergedClaim(batch.map((entry) => entry.options.claim));
+    let conflicts = 0;
+    for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES_UNDER_LEASE; attempt++) {
+      let decided: Decided | undefined;
+      try {
+        decided = await this.#decideAll(runId, batch);
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+        return;
+      }
+      // A transition failed, or none had anything to record: each on its own, as if alone.
+      if (!decided) return this.#oneByOne(runId, batch);
+      const { wf, state, expectedSeq, events } = decided;
+      const write = buildWrite(wf, state, expectedSeq, events);
+      let result: CommitResult;
+      try {
+        result = await commitResolvingUnknown(this.store, {
+          writes: [write],
+          complete: leases[0],
+          completeMore: leases.slice(1),
+          claim,
+        });
+      } catch (error) {
+        this.#states.delete(runId);
+        for (const entry of batch) entry.reject(error);
+        return;
+      }
+      if (result.ok) {
+        if (IDLE_STATUSES.has(write.run.status)) this.#states.delete(runId);
+        const committed = { runId, events, state, write, claimed: result.claimed };
+        this.#emit(committed);
+        const shares = shareClaimed(result.claimed ?? [], batch);
+        for (const [i, entry] of batch.entries()) entry.resolve({ ok: true, committed, claimed: shares[i] });
+        return;
+      }
+      this.#states.delete(runId);
+      // Which lease is gone, each entry finds out for itself.
+      if (result.reason === 'stale-lease') return this.#oneByOne(runId, batch);
+      if (result.reason !== 'conflict') {
+        const error = new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
+        for (const entry of batch) entry.reject(error);
+        return;
+      }
+      await this.#contention.backOff(++conflicts);
+    }
+    const error = new BatonError('COMMIT_CONFLICT', `run ${runId} kept changing; gave up`, {
+      retryable: true,
+    });
+    for (const entry of batch) entry.reject(error);
+  }
+
+  /** Every queued transition applied in turn; undefined (the state left as it was found) when one cannot be. */
+  async #decideAll(runId: string, batch: QueuedResult[]): Promise<Decided | undefined> {
+    const { wf, state } = await this.#load(runId);
+    const expectedSeq = state.seq;
+    const events: RunEvent[] = [];
+    for (const entry of batch) {
+      try {
+        const more = entry.transition(wf, state, this.clock.now());
+        if (more) events.push(...more);
+      } catch {
+        this.#states.delete(runId);
+        return undefined;
+      }
+    }
+    return events.length > 0 ? { wf, state, expectedSeq, events } : undefined;
+  }
+
+  async #oneByOne(runId: string, batch: QueuedResult[]): Promise<void> {
+    for (const entry of batch)
+      await settle(entry, this.#mutateLocked(runId, entry.transition, entry.options));
+  }
+
+  /** mutate's work for one transition, with the run's lock held. */
+  async #mutateLocked(runId: string, transition: Transition, options: MutateOptions): Promise<MutateResult> {
+    {
       let conflicts = 0;
       const attempts = options.complete ? MAX_CONFLICT_RETRIES_UNDER_LEASE : MAX_CONFLICT_RETRIES;
       for (let attempt = 0; attempt < attempts; attempt++) {
@@ -236,7 +348,7 @@ export class RunManager {
           retryable: true,
         },
       );
-    });
+    }
   }
 
   /** Creates a run from its first event plus the initial decisions; returns the existing run on a duplicate key. */

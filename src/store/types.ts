@@ -49,6 +49,12 @@ export interface CommitRequest {
   writes: RunWrite[];
   /** Deletes this task only if the lease is still held; otherwise nothing is written. */
   complete?: Lease;
+  /**
+   * More leases completed with `complete` (which must be set), all or none: a worker records
+   * several results of one run in one commit (a wide map's items finishing together). If
+   * any of them is not held, nothing is written and the result names that task.
+   */
+  completeMore?: Lease[];
   /** Requires the lease to be held, without deleting the task (checkpoints inside a step). */
   verify?: Lease;
   /**

@@ -102,6 +102,50 @@ export function leaseContract(makeStore: MakeStore): void {
         });
       }));
 
+    test('several leases complete together with one write, or none does', () =>
+      withStore(makeStore, async (store) => {
+        const at = await store.now();
+        const { builder, write } = RunBuilder.start('r1', { at }, [
+          scheduled('a', at - 1),
+          scheduled('b', at - 1),
+          scheduled('c', at - 1),
+        ]);
+        await store.commit({ writes: [write] });
+        const tasks = await store.claimTasks({ owner: 'w1', limit: 3, leaseMs: LONG_LEASE });
+        assert.equal(tasks.length, 3);
+        const [a, b, c] = ['a', 'b', 'c'].map((path) => tasks.find((task) => task.path === path)!);
+        const results = builder.fork().next([completed('a', 1), completed('b', 2)], at + 1);
+        const before = await history(store);
+        const stale = { ...leaseOf(b), token: b.token + 1 };
+        assert.deepEqual(
+          await store.commit({ writes: [results], complete: leaseOf(a), completeMore: [stale] }),
+          { ok: false, reason: 'stale-lease', taskId: b.id },
+        );
+        assert.deepEqual(await store.commit({ writes: [], complete: leaseOf(c), completeMore: [stale] }), {
+          ok: false,
+          reason: 'stale-lease',
+          taskId: b.id,
+        });
+        assert.deepEqual(await history(store), before);
+        for (const task of [a, b, c]) assert.equal((await store.getTask(task.id))?.owner, 'w1', task.path);
+
+        assert.deepEqual(
+          await store.commit({ writes: [results], complete: leaseOf(a), completeMore: [leaseOf(b)] }),
+          { ok: true },
+        );
+        assert.equal(await store.getTask(a.id), undefined);
+        assert.equal(await store.getTask(b.id), undefined);
+        assert.deepEqual(
+          (await store.loadEvents('r1')).slice(-2).map((event) => event.type),
+          ['StepCompleted', 'StepCompleted'],
+        );
+        assert.deepEqual(
+          await store.commit({ writes: [], complete: leaseOf(c), completeMore: [leaseOf(a)] }),
+          { ok: false, reason: 'stale-lease', taskId: a.id },
+        );
+        assert.equal((await store.getTask(c.id))?.owner, 'w1', 'c stays leased when a is gone');
+      }));
+
     test('a stale lease is reported even when the write also conflicts', () =>
       withStore(makeStore, async (store) => {
         const { builder, task, at } = await claimedStep(store, 'w1', LONG_LEASE);

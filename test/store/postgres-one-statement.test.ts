@@ -102,6 +102,47 @@ describe('PostgreSQL one-statement commit', { skip }, () => {
     );
   });
 
+  test('results of one run under several leases are one statement, and a lease taken meanwhile undoes it', async () => {
+    const at = await store.now();
+    const { builder, write } = RunBuilder.start('batch', { at }, [
+      scheduled('a', at - 1),
+      scheduled('b', at - 1),
+      scheduled('c', at - 1),
+      scheduled('d', at - 1),
+    ]);
+    assert.deepEqual(await store.commit({ writes: [write] }), { ok: true });
+    const tasks = await store.claimTasks({ owner: 'w1', limit: 4, leaseMs: LEASE, kinds: ['step'] });
+    const leaseOf = (path: string) => {
+      const task = tasks.find((t) => t.path === path);
+      assert.ok(task, path);
+      return { taskId: task.id, owner: 'w1', token: task.token };
+    };
+    const seen = recordStatements();
+    try {
+      const result = await store.commit({
+        writes: [builder.next([completed('a', 1), completed('b', 2), completed('c', 3)], at)],
+        complete: leaseOf('a'),
+        completeMore: [leaseOf('b'), leaseOf('c')],
+      });
+      assert.deepEqual(result, { ok: true });
+    } finally {
+      seen.stop();
+    }
+    assert.deepEqual(seen.statements, ['WITH'], 'one statement, no BEGIN/COMMIT');
+    for (const path of ['a', 'b', 'c'])
+      assert.equal(await store.getTask(leaseOf(path).taskId), undefined, path);
+    // d's task was completed meanwhile (and a's already is): nothing of this batch is written.
+    await store.commit({ writes: [], complete: leaseOf('d') });
+    const events = await store.loadEvents('batch');
+    const stale = await store.commit({
+      writes: [builder.fork().next([completed('d', 4)], at)],
+      complete: leaseOf('d'),
+      completeMore: [leaseOf('a')],
+    });
+    assert.deepEqual(stale, { ok: false, reason: 'stale-lease', taskId: leaseOf('d').taskId });
+    assert.deepEqual(await store.loadEvents('batch'), events);
+  });
+
   for (const followUps of [MAX_INLINE_ROWS - 1, MAX_INLINE_ROWS, MAX_INLINE_ROWS + 1]) {
     // 3: every batch inline; 4: five events and five step rows as documents, four tasks inline; 5: all documents.
     test(`a step result with ${followUps} follow-ups reads back exactly, inline or as documents`, async () => {

@@ -36,11 +36,14 @@ export function oneStatementKind(request: CommitRequest): OneStatementKind | und
   if (tasks.insert.some((task) => task.runId !== write.run.id)) return undefined;
   if (steps.upsert.some((step) => steps.remove.includes(step.path))) return undefined;
   const lease = request.complete;
+  const more = request.completeMore ?? [];
   if (write.expectedSeq === 0)
     return lease || tasks.remove.length > 0 || tasks.removeAll ? undefined : 'create';
   if (!lease) return undefined;
-  const touched = new Set([lease.taskId, ...tasks.remove]);
-  if (touched.size !== tasks.remove.length + 1) return undefined;
+  // Clearing deletes by run, which would meet the further leased tasks' rows.
+  if (more.length > 0 && tasks.removeAll) return undefined;
+  const touched = new Set([lease.taskId, ...more.map((other) => other.taskId), ...tasks.remove]);
+  if (touched.size !== tasks.remove.length + more.length + 1) return undefined;
   return tasks.insert.some((task) => touched.has(task.id)) ? undefined : 'advance';
 }
 
@@ -78,7 +81,7 @@ export async function commitOneStatement(
         !eligible[i] || task.runAt > now || !forecast.expectsLease(task.queue, run.workflowName, now),
     );
   const { shape, handoff, ...statement } = statements.statement(kind, request, steps.length, announced);
-  const inline = inlineValues(shape, events, steps, list, held, eligible);
+  const inline = inlineValues(shape, events, steps, list, held, eligible, request.completeMore);
   let result: QueryResult;
   try {
     // Named, so each connection parses and plans this statement once: its result columns are

@@ -39,6 +39,7 @@ export async function commitTransaction(
   request: CommitRequest,
 ): Promise<CommitResult> {
   const lease = request.complete ?? request.verify;
+  const leases = lease ? [lease, ...(request.complete ? (request.completeMore ?? []) : [])] : [];
   await client.query('BEGIN');
   try {
     const latest = request.latestDefinition;
@@ -47,17 +48,18 @@ export async function commitTransaction(
     for (const write of request.writes) {
       const failure = await writeRun(client, sql, write);
       if (failure) {
-        // The lease verdict wins over a conflict, as if the lease had been checked first.
-        if (lease && !(await leaseHeld(client, sql, lease)))
-          throw new Rejected({ ok: false, reason: 'stale-lease', taskId: lease.taskId });
+        // The lease verdict wins over a conflict, as if the leases had been checked first.
+        for (const held of leases)
+          if (!(await leaseHeld(client, sql, held)))
+            throw new Rejected({ ok: false, reason: 'stale-lease', taskId: held.taskId });
         throw new Rejected(failure);
       }
     }
-    if (lease) {
+    for (const each of leases) {
       const held = request.complete
-        ? await client.query(sql.completeLease, [lease.taskId, lease.owner, lease.token])
-        : await client.query(sql.verifyLease, [lease.taskId, lease.owner, lease.token]);
-      if (held.rowCount === 0) throw new Rejected({ ok: false, reason: 'stale-lease', taskId: lease.taskId });
+        ? await client.query(sql.completeLease, [each.taskId, each.owner, each.token])
+        : await client.query(sql.verifyLease, [each.taskId, each.owner, each.token]);
+      if (held.rowCount === 0) throw new Rejected({ ok: false, reason: 'stale-lease', taskId: each.taskId });
     }
     const claimed: ClaimedTask[] = [];
     for (const write of request.writes)

@@ -56,7 +56,7 @@ function partsOf(kind: OneStatementKind, request: CommitRequest, shape: RowsShap
     // Without a claim nothing is eligible, so there is nothing to choose among.
     choose: request.claim !== undefined && tasks.insert.length > request.claim.limit,
     announce: announced,
-    handoff: kind === 'advance' && shape.tasks === 1 && !announced && !tasks.removeAll,
+    handoff: kind === 'advance' && shape.tasks === 1 && shape.leases === 0 && !announced && !tasks.removeAll,
     guarded: request.latestDefinition !== undefined,
   };
 }
@@ -109,7 +109,7 @@ export class OneStatementCommits {
     const flags = (Object.keys(PART_PARAMETERS) as (keyof Parts)[])
       .map((part) => (parts[part] ? 1 : 0))
       .join('');
-    const rows = `${shape.events}_${shape.steps}_${parts.inserted ? shape.tasks : 0}`;
+    const rows = `${shape.events}_${shape.steps}_${parts.inserted ? shape.tasks : 0}${shape.leases > 0 ? `_l${shape.leases}` : ''}`;
     const name = `baton_${kind}_${flags}_${rows}_${STATEMENT_VERSION}`;
     let text = this.#texts.get(name);
     if (!text) {
@@ -170,14 +170,7 @@ function advanceRun(s: string, parts: Parts, sources: RowSources): string {
       WHERE id = $7 AND seq = $8
       RETURNING id
     ),
-    ${
-      parts.handoff
-        ? handedOver(s, sources.firstTaskParameter)
-        : `completed AS (
-      DELETE FROM ${s}.tasks WHERE id = $10 AND lease_owner = $11 AND lease_token = $12 AND EXISTS (SELECT 1 FROM run)
-      RETURNING id
-    )`
-    }${
+    ${parts.handoff ? handedOver(s, sources.firstTaskParameter) : completedLeases(s, sources.moreLeases)}${
       parts.cleared
         ? `,
     cleared AS (
@@ -189,13 +182,34 @@ function advanceRun(s: string, parts: Parts, sources: RowSources): string {
       parts.handoff
         ? handedSummary()
         : `SELECT true AS n,
-      -- The lease is gone (expired and taken over, before or while this ran): undo everything.
-      CASE WHEN NOT EXISTS (SELECT 1 FROM completed) THEN ('${LEASE_LOST} ' || r.id)::integer END AS lease_check
+      -- A lease is gone (expired and taken over, before or while this ran): undo everything.
+      CASE WHEN ${
+        sources.moreLeases
+          ? `(SELECT count(*) FROM completed) < ${1 + sources.moreLeaseCount}`
+          : 'NOT EXISTS (SELECT 1 FROM completed)'
+      } THEN ('${LEASE_LOST} ' || r.id)::integer END AS lease_check
       ${summaryNotified(parts)},
       NULL AS id, NULL::bigint AS lease_token, NULL::bigint AS lease_expires_at
     FROM run r
     ${claimedRows(parts)}`
     }`;
+}
+
+/**
+ * The leased tasks' DELETE, which is the lease check: the first lease's parameters ($10–$12),
+ * then any further ones (CommitRequest.completeMore) as rows of a VALUES list.
+ */
+function completedLeases(s: string, moreLeases: string): string {
+  if (!moreLeases)
+    return `completed AS (
+      DELETE FROM ${s}.tasks WHERE id = $10 AND lease_owner = $11 AND lease_token = $12 AND EXISTS (SELECT 1 FROM run)
+      RETURNING id
+    )`;
+  return `completed AS (
+      DELETE FROM ${s}.tasks t USING (VALUES ($10::text, $11::text, $12::bigint), ${moreLeases}) AS l(id, owner, token)
+      WHERE t.id = l.id AND t.lease_owner = l.owner AND t.lease_token = l.token AND EXISTS (SELECT 1 FROM run)
+      RETURNING t.id
+    )`;
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { RunEvent } from '../../core/events.ts';
 import type { StepRow } from '../../core/projection.ts';
 import type { TaskSpec } from '../../core/tasks.ts';
-import type { CommitRequest } from '../types.ts';
+import type { CommitRequest, Lease } from '../types.ts';
 import { jsonbText } from './json-values.ts';
 
 /**
@@ -19,6 +19,8 @@ export interface RowsShape {
   events: number | 'json';
   steps: number | 'json';
   tasks: number | 'json';
+  /** Leases completed besides the first (CommitRequest.completeMore), always inline. */
+  leases: number;
 }
 
 /** Longest batch sent inline; longer ones go as a json document. */
@@ -27,7 +29,12 @@ export const MAX_INLINE_ROWS = 4;
 export function shapeOf(request: CommitRequest, stepCount: number): RowsShape {
   const { events, tasks } = request.writes[0];
   const inline = (n: number) => (n <= MAX_INLINE_ROWS ? n : 'json');
-  return { events: inline(events.length), steps: inline(stepCount), tasks: inline(tasks.insert.length) };
+  return {
+    events: inline(events.length),
+    steps: inline(stepCount),
+    tasks: inline(tasks.insert.length),
+    leases: request.completeMore?.length ?? 0,
+  };
 }
 
 export interface RowSources {
@@ -38,17 +45,25 @@ export interface RowSources {
   unused: string[];
   /** The number of the first inline task's first parameter (its columns follow in TASK_TYPES order). */
   firstTaskParameter: number;
+  /** The further leases (id, owner, token), as rows of a VALUES list; empty when there are none. */
+  moreLeases: string;
+  moreLeaseCount: number;
 }
 
 /** A VALUES list of \`rows\` rows of the parameters from \`first\`, each cast to its column's type. */
 function valuesOf(rows: number, first: number, types: readonly string[], ordinal = false): string {
+  return `(VALUES ${rowsOf(rows, first, types, ordinal)})`;
+}
+
+/** The rows of valuesOf, without the VALUES keyword around them. */
+function rowsOf(rows: number, first: number, types: readonly string[], ordinal = false): string {
   const list: string[] = [];
   for (let r = 0; r < rows; r++) {
     const cells = types.map((type, c) => `$${first + r * types.length + c}::${type}`);
     if (ordinal) cells.push(String(r + 1));
     list.push(`(${cells.join(', ')})`);
   }
-  return `(VALUES ${list.join(', ')})`;
+  return list.join(', ');
 }
 
 const EVENT_TYPES = ['bigint', 'text', 'bigint', 'json'];
@@ -56,6 +71,7 @@ const STEP_TYPES = 'text text text integer jsonb jsonb jsonb jsonb text bigint b
   ' ',
 );
 const TASK_TYPES = ['text', 'text', 'text', 'integer', 'bigint', 'text', 'integer', 'boolean', 'boolean'];
+const LEASE_TYPES = ['text', 'text', 'bigint'];
 
 /**
  * The FROM items of the new events (e), step rows (r) and tasks (i), each empty when it has
@@ -100,7 +116,9 @@ export function rowSources(first: number, inserted: boolean, shape: RowsShape): 
         : `${valuesOf(shape.tasks, take(shape.tasks, TASK_TYPES), TASK_TYPES, true)} AS i(${taskColumns})`;
     if (shape.tasks !== 'json') unused.push('$17::json');
   }
-  return { events, steps, tasks, unused, firstTaskParameter };
+  const moreLeases =
+    shape.leases === 0 ? '' : rowsOf(shape.leases, take(shape.leases, LEASE_TYPES), LEASE_TYPES);
+  return { events, steps, tasks, unused, firstTaskParameter, moreLeases, moreLeaseCount: shape.leases };
 }
 
 /** The parameters of the inline rows of \`shape\`, in the order rowSources numbers them. */
@@ -111,11 +129,13 @@ export function inlineValues(
   tasks: readonly TaskSpec[],
   held: readonly boolean[],
   eligible: readonly boolean[],
+  moreLeases: readonly Lease[] = [],
 ): unknown[] {
   const values: unknown[] = [];
   if (shape.events !== 'json') eventValues(events, values);
   if (shape.steps !== 'json') stepValues(steps, values);
   if (shape.tasks !== 'json') taskValues(tasks, held, eligible, values);
+  for (const lease of moreLeases) values.push(lease.taskId, lease.owner, lease.token);
   return values;
 }
 

@@ -90,15 +90,23 @@ export class CommitWriter {
   apply(request: EncodedRequest, now: number): CommitResult {
     const { writes, complete, verify } = request;
     const lease = complete ?? verify;
+    // Further leases completed with the first, all or none: checked before anything is written.
+    const more = complete ? (request.completeMore ?? []) : [];
+    const lost = more.find((other) => !this.#leaseHeld(other));
+    if (lost) return { ok: false, reason: 'stale-lease', taskId: lost.taskId };
     if (writes.length === 0) {
       if (!lease) return { ok: true };
+      if (more.length > 0 && !this.#leaseHeld(lease))
+        return { ok: false, reason: 'stale-lease', taskId: lease.taskId };
+      for (const other of more) this.#completeTask(other);
       const held = complete ? this.#completeTask(complete) : this.#leaseHeld(lease);
       return held ? { ok: true } : { ok: false, reason: 'stale-lease', taskId: lease.taskId };
     }
     // The common case, one existing run and a lease, checks both in its first statement (an
     // UPDATE guarded by the sequence number and the lease). Otherwise every condition is
     // checked with lookups before the first write.
-    const guarded = writes.length === 1 && writes[0].expectedSeq !== 0 ? lease : undefined;
+    const guarded =
+      writes.length === 1 && writes[0].expectedSeq !== 0 && more.length === 0 ? lease : undefined;
     if (request.latestDefinition && !this.#isLatest(request.latestDefinition))
       return { ok: false, reason: 'definition-changed', name: request.latestDefinition.name };
     if (!guarded) {
@@ -121,6 +129,8 @@ export class CommitWriter {
         return failure;
       }
       if (i === 0 && complete && !this.#completeTask(complete)) throw internal('a checked lease vanished');
+      if (i === 0)
+        for (const other of more) if (!this.#completeTask(other)) throw internal('a checked lease vanished');
       this.#writeEvents(write, first, previous);
       this.#writeSteps(write);
       this.#tasks.write(write, request.claim, now, claimed);

@@ -36,6 +36,7 @@ export interface EncodedWrite {
 export interface EncodedRequest {
   writes: EncodedWrite[];
   complete?: Lease;
+  completeMore?: Lease[];
   verify?: Lease;
   claim?: ClaimOptions;
   latestDefinition?: LatestDefinition;
@@ -45,6 +46,7 @@ export function encodeRequest(request: CommitRequest): EncodedRequest {
   return {
     writes: request.writes.map(encodeWrite),
     complete: request.complete,
+    completeMore: request.completeMore,
     verify: request.verify,
     claim: request.claim,
     latestDefinition: request.latestDefinition,
