@@ -1,7 +1,7 @@
 /**
  * Waiting for a run's outcome from any process: re-read the run row whenever this process
- * commits an outcome event for it, and at least every 500 ms for outcomes other processes
- * commit.
+ * commits an outcome event for it, when the store says another process did
+ * (Store.onRunsFinished), and at least every 500 ms in case neither is heard.
  */
 import type { RunRow } from '../core/projection.ts';
 import { TERMINAL_RUN_STATUSES } from '../core/state.ts';
@@ -45,9 +45,14 @@ export async function waitForRun(
         Math.min(POLL_MS, deadline === undefined ? POLL_MS : Math.max(1, deadline - Date.now())),
       );
       const unsubscribe = subscribe((event) => relevant(event) && finish(), { runId });
+      const unsubscribeStore =
+        options.statuses === undefined
+          ? store.onRunsFinished?.((runIds) => (runIds.length === 0 || runIds.includes(runId)) && finish())
+          : undefined;
       function finish() {
         clearTimeout(timer);
         unsubscribe();
+        unsubscribeStore?.();
         resolve();
       }
     });

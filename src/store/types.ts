@@ -240,4 +240,11 @@ export interface Store {
    * are polled. Returns an unsubscribe function.
    */
   onTasksAvailable?(listener: (notice: TasksAvailable) => void): () => void;
+  /**
+   * Optional push channel for processes waiting on runs: calls `listener` with the ids of
+   * runs any process just committed an outcome for (PostgreSQL: LISTEN/NOTIFY), and with
+   * none after the channel reconnects, since notices may have been missed. Waiters of a
+   * store without it poll. Returns an unsubscribe function.
+   */
+  onRunsFinished?(listener: (runIds: readonly string[]) => void): () => void;
 }

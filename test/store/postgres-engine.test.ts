@@ -128,6 +128,44 @@ describe('engine on PostgreSQL', { skip }, () => {
     }
   });
 
+  test('a process waiting on a run another process finishes hears of it at once, not at its next poll', async () => {
+    const url = schemaUrl('outcome');
+    const api: Engine = await createEngine({ store: url });
+    const worker: Engine = await createEngine({ store: url });
+    try {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      worker.registerTask('greet', async (input: { name: string }) => {
+        await gate;
+        return { greeting: `hi ${input.name}` };
+      });
+      worker.startWorker({ leaseMs: 5_000 });
+      await api.register(WORKFLOW);
+      // The waiter reads the run row, finds it running, and sleeps; count its reads.
+      let reads = 0;
+      const getRun = api.store.getRun.bind(api.store);
+      api.store.getRun = (runId) => {
+        reads++;
+        return getRun(runId);
+      };
+      const handle = await api.start('greet', { name: 'Ada' });
+      const result = handle.result({ timeoutMs: 10_000 });
+      while (reads === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const released = performance.now();
+      release();
+      assert.deepEqual(await result, { loud: 'hi Ada!' });
+      const waited = performance.now() - released;
+      // Polling alone would have slept about 450 ms more.
+      assert.ok(waited < 300, `heard of the outcome ${Math.round(waited)} ms after the step was let go`);
+    } finally {
+      await api.close();
+      await worker.close();
+    }
+  });
+
   test('a worker runs runs started elsewhere with the history its claim read, not a second read', async () => {
     const url = schemaUrl('claimhist');
     const api: Engine = await createEngine({ store: url });

@@ -7,6 +7,7 @@
 import type { QueryResultRow } from 'pg';
 import type { RunEvent } from '../../core/events.ts';
 import type { RunRow, StepRow } from '../../core/projection.ts';
+import { TERMINAL_RUN_STATUSES } from '../../core/state-types.ts';
 import type { JsonValue } from '../../errors.ts';
 import { checkConcurrencyLimit } from '../limits.ts';
 import { definitionFromRow, eventFromRow, runFromRow, stepFromRow, taskFromRow } from '../sql-rows.ts';
@@ -37,7 +38,7 @@ import { TaskListener } from './listener.ts';
 import { migrate } from './migrations.ts';
 import { clientConfig, StorePool } from './pool.ts';
 import { type Statements, statements } from './sql.ts';
-import { TASKS_CHANNEL } from './sql-clock.ts';
+import { RUNS_CHANNEL, TASKS_CHANNEL } from './sql-clock.ts';
 import { cacheStatements, usageSummarySql } from './usage-cache.ts';
 
 type Row = Record<string, unknown>;
@@ -156,6 +157,25 @@ export class PostgresStore implements Store {
 
   async commit(request: CommitRequest): Promise<CommitResult> {
     if (request.writes.length === 0 && !request.complete && !request.verify) return { ok: true };
+    const result = await this.#commit(request);
+    if (result.ok) this.#announceOutcomes(request);
+    return result;
+  }
+
+  /**
+   * Tells processes waiting on runs this commit finished (Store.onRunsFinished), after the
+   * commit and without waiting, as #announce does: a lost notice costs a waiter its poll.
+   */
+  #announceOutcomes(request: CommitRequest): void {
+    const runs = request.writes.filter((write) => TERMINAL_RUN_STATUSES.has(write.run.status));
+    if (runs.length === 0) return;
+    const notice = JSON.stringify({ schema: this.schema, runs: runs.map((write) => write.runId) });
+    this.#pool
+      .query('announce outcomes', 'SELECT pg_notify($1, $2)', [RUNS_CHANNEL, notice], 'baton_announce_1')
+      .catch(() => undefined);
+  }
+
+  async #commit(request: CommitRequest): Promise<CommitResult> {
     return this.#pool.withClient('commit', async (client) => {
       // The common case in one round trip; when it writes nothing, the transaction path
       // (which re-checks everything) says why — or commits, if the race has passed.
@@ -355,6 +375,10 @@ export class PostgresStore implements Store {
 
   onTasksAvailable(listener: (notice: TasksAvailable) => void): () => void {
     return this.#listener.subscribe(listener);
+  }
+
+  onRunsFinished(listener: (runIds: readonly string[]) => void): () => void {
+    return this.#listener.subscribeRuns(listener);
   }
 
   /** Resolves once the LISTEN connection is up (after the first subscription); for tests and readiness checks. */

@@ -1,4 +1,4 @@
-/** The database clock as SQL, and the channel task notices go out on. */
+/** The database clock as SQL, and the channels task and run-outcome notices go out on. */
 
 /**
  * Milliseconds since the epoch on the database server's clock, truncated like `Date.now()`:
@@ -13,3 +13,5 @@ export const DB_NOW_MS = 'floor(extract(epoch from clock_timestamp()) * 1000)::b
  */
 export const STATEMENT_NOW_MS = 'floor(extract(epoch from statement_timestamp()) * 1000)::bigint';
 export const TASKS_CHANNEL = 'baton_tasks';
+/** Runs that reached an outcome, for processes waiting on them (Store.onRunsFinished). */
+export const RUNS_CHANNEL = 'baton_runs';
