@@ -8,6 +8,9 @@
  *   npx node test/chaos/measure.ts throughput [--workers 1,2,4] [--runs 1000] [--steps 5] [--limit]
  *       steps/s of N worker processes draining a backlog of sequential runs; --limit adds a
  *       (never reached) queue limit so every claim takes the locked, counting path
+ *   npx node test/chaos/measure.ts fanout [--workers 1,4] [--width 1000] [--io-ms 10] [--concurrency 8]
+ *       one run's map of --width items (each awaits --io-ms) on N workers in this process:
+ *       seconds from its creation to its outcome, the commits made, the events claims carried
  *
  * Prints one JSON line per measurement.
  */
@@ -37,6 +40,8 @@ const { values: args, positionals } = parseArgs({
     steps: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '32' },
     limit: { type: 'boolean', default: false },
+    width: { type: 'string', default: '1000' },
+    'io-ms': { type: 'string', default: '10' },
   },
 });
 
@@ -211,11 +216,68 @@ async function throughput(): Promise<void> {
   }
 }
 
+async function fanout(): Promise<void> {
+  const width = Number(args.width);
+  const ioMs = Number(args['io-ms']);
+  const yaml = `name: fan\nversion: 1.0.0\nsteps:\n  - id: fan\n    map:\n      items: \${{ range(${width}) }}\n      steps:\n        - { id: work, task: item, input: { n: "\${{ item }}" } }\noutput: \${{ length(steps.fan.output) }}\n`;
+  for (const workers of args.workers.split(',').map(Number)) {
+    const url = urlFor(`fanout${workers}`);
+    const counts = { commits: 0, shipped: 0 };
+    const engines = [];
+    for (let i = 0; i <= workers; i++) {
+      const store = new PostgresStore({ url });
+      await store.init();
+      const commit = store.commit.bind(store);
+      store.commit = (request) => {
+        counts.commits++;
+        return commit(request);
+      };
+      const claimTasks = store.claimTasks.bind(store);
+      store.claimTasks = async (options) => {
+        const tasks = await claimTasks(options);
+        for (const task of tasks) counts.shipped += task.history?.length ?? 0;
+        return tasks;
+      };
+      const engine = await createEngine({ store, logger: quiet });
+      engine.registerTask('item', async (input: { n: number }) => {
+        if (ioMs > 0) await delay(ioMs);
+        return input.n;
+      });
+      engines.push(engine);
+    }
+    const [api, ...workerEngines] = engines;
+    await api.register(yaml);
+    const started = performance.now();
+    const handle = await api.start('fan', {});
+    for (const engine of workerEngines) engine.startWorker({ concurrency: Number(args.concurrency) });
+    const output = await handle.result({ timeoutMs: 600_000 });
+    const seconds = (performance.now() - started) / 1000;
+    const run = await api.getRun(handle.id);
+    for (const engine of engines) await engine.close();
+    if (output !== width) throw new Error(`the map returned ${output}, expected ${width}`);
+    console.log(
+      JSON.stringify({
+        measure: 'fanout',
+        workers,
+        width,
+        ioMs,
+        concurrencyPerWorker: Number(args.concurrency),
+        // Created to finished, as recorded; `seconds` also counts hearing of it in the API process.
+        runSeconds: Number((((run.finishedAt ?? 0) - run.createdAt) / 1000).toFixed(2)),
+        seconds: Number(seconds.toFixed(2)),
+        commits: counts.commits,
+        eventsShippedWithClaims: counts.shipped,
+      }),
+    );
+  }
+}
+
 try {
   if (!args.url) cluster = await startPrivateCluster();
   if (positionals[0] === 'latency') await latency();
   else if (positionals[0] === 'throughput') await throughput();
-  else throw new Error('usage: measure.ts latency|throughput [options]');
+  else if (positionals[0] === 'fanout') await fanout();
+  else throw new Error('usage: measure.ts latency|throughput|fanout [options]');
 } finally {
   await cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
