@@ -7,9 +7,7 @@
  */
 import { CompiledWorkflow } from '../core/compiled.ts';
 import type { RunEvent } from '../core/events.ts';
-import { changedStepRows, runRow } from '../core/projection.ts';
-import { evolve, newRunState, type RunState, replay } from '../core/state.ts';
-import { taskChanges } from '../core/tasks.ts';
+import { newRunState, type RunState, replay } from '../core/state.ts';
 import { BatonError } from '../errors.ts';
 import type { KindRegistry } from '../kinds/registry.ts';
 import type { WorkflowDefinition } from '../language/model.ts';
@@ -26,8 +24,9 @@ import type { Clock } from '../util/clock.ts';
 import { Contention } from './contention.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 import { mergedClaim, type QueuedResult, settle, shareClaimed } from './result-batch.ts';
+import { RunStates } from './run-states.ts';
+import { buildWrite } from './run-write.ts';
 import { commitResolvingUnknown } from './store-retry.ts';
-import { placeStepTasks } from './task-placement.ts';
 
 export type Transition = (wf: CompiledWorkflow, state: RunState, now: number) => RunEvent[] | undefined;
 
@@ -67,7 +66,6 @@ const MAX_CONFLICT_RETRIES = 50;
  * lost lease ends the loop anyway (the commit is refused as stale).
  */
 const MAX_CONFLICT_RETRIES_UNDER_LEASE = 2_000;
-const CACHE_LIMIT = 5_000;
 /**
  * Runs with nothing in flight (waiting for a person, a timer or a child run; paused;
  * finished) leave the cache: a parked run costs a database row, not memory, and is
@@ -79,7 +77,7 @@ export class RunManager {
   readonly store: Store;
   readonly registry: KindRegistry;
   readonly clock: Clock;
-  readonly #states = new Map<string, RunState>();
+  readonly #states = new RunStates();
   readonly #workflows = new Map<string, CompiledWorkflow>();
   readonly #locks = new KeyedMutex();
   readonly #contention: Contention;
@@ -130,7 +128,7 @@ export class RunManager {
       if (events.length === 0)
         throw new BatonError('RUN_NOT_FOUND', `no run with id ${runId}`, { details: { runId } });
       state = replay(runId, events);
-      this.#remember(state);
+      this.#states.remember(state);
     }
     const hash = state.workflow.hash;
     return { wf: this.#workflows.get(hash) ?? (await this.workflow(hash)), state };
@@ -151,33 +149,16 @@ export class RunManager {
 
   /**
    * Takes a run's history read elsewhere (with a claim) as its state, unless the cached
-   * state is as new: saves the read a claimed task's run would otherwise start with.
-   * `after` > 0: `events` are only those after that sequence number, applied to the cached
-   * state when it reaches that far (else the run is read afresh when next used).
+   * state is as new (RunStates.adopt): saves the read a claimed task's run would otherwise
+   * start with.
    */
   async adopt(runId: string, events: readonly RunEvent[], after = 0): Promise<void> {
-    const last = events.at(-1);
-    if (!last) return;
-    await this.#locks.run(runId, async () => {
-      const cached = this.#states.get(runId);
-      if (cached && cached.seq >= last.seq) return;
-      if (after === 0) return this.#remember(replay(runId, events));
-      if (!cached || cached.seq < after) return void this.#states.delete(runId);
-      for (const event of events) if (event.seq > cached.seq) evolve(cached, event);
-    });
+    await this.#locks.run(runId, async () => this.#states.adopt(runId, events, after));
   }
 
   /** The sequence number up to which the run's state is cached, if it is. */
   cachedSeq(runId: string): number | undefined {
-    return this.#states.get(runId)?.seq;
-  }
-
-  #remember(state: RunState): void {
-    if (this.#states.size >= CACHE_LIMIT) {
-      const oldest = this.#states.keys().next().value;
-      if (oldest !== undefined) this.#states.delete(oldest);
-    }
-    this.#states.set(state.id, state);
+    return this.#states.cachedSeq(runId);
   }
 
   forget(runId: string): void {
@@ -187,8 +168,8 @@ export class RunManager {
   /**
    * Applies `transition` to the run and commits it; re-reads history and retries on conflicts.
    * Results recorded under leases (`complete`) that queue behind one run's commit in flight
-   * are committed together when it is done (ResultBatch): a wide map's items finishing at
-   * once cost one commit and one scheduling pass, not one each in turn.
+   * are committed together when it is done (result-batch.ts): a wide map's items finishing
+   * at once cost one commit, not one each in turn.
    */
   mutate(runId: string, transition: Transition, options: MutateOptions = {}): Promise<MutateResult> {
     if (!options.complete || options.verify)
@@ -364,7 +345,7 @@ export class RunManager {
     const write = buildWrite(wf, state, 0, events);
     const result = await commitResolvingUnknown(this.store, { writes: [write], latestDefinition });
     if (result.ok) {
-      if (!IDLE_STATUSES.has(write.run.status)) this.#remember(state);
+      if (!IDLE_STATUSES.has(write.run.status)) this.#states.remember(state);
       this.#emit({ runId, events, state, write });
       return { created: true, runId };
     }
@@ -382,20 +363,4 @@ export class RunManager {
   #emit(committed: Committed): void {
     for (const listener of this.#listeners) listener(committed);
   }
-}
-
-function buildWrite(
-  wf: CompiledWorkflow,
-  state: RunState,
-  expectedSeq: number,
-  events: RunEvent[],
-): RunWrite {
-  return {
-    runId: state.id,
-    expectedSeq,
-    events,
-    run: runRow(state),
-    steps: changedStepRows(state, events),
-    tasks: placeStepTasks(wf, state, taskChanges(state, events)),
-  };
 }
