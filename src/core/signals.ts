@@ -23,7 +23,11 @@ export {
 
 export type StepResult = { ok: true; output: JsonValue } | { ok: false; error: SerializedError };
 
-/** Records a worker's result for attempt `attempt` of step `path`; returns undefined when the result is stale. */
+/**
+ * Records a worker's result for attempt `attempt` of step `path`; returns undefined when the
+ * result is stale. `then: 'record'` leaves out the scheduling pass (`decide`), for a caller
+ * that records several results and then decides once.
+ */
 export function recordStepResult(
   wf: CompiledWorkflow,
   state: RunState,
@@ -31,6 +35,7 @@ export function recordStepResult(
   attempt: number,
   result: StepResult,
   now: number,
+  then: 'decide' | 'record' = 'decide',
 ): RunEvent[] | undefined {
   const step = runningAttempt(state, path, attempt);
   if (!step) return undefined;
@@ -53,7 +58,7 @@ export function recordStepResult(
       r.emit({ type: 'StepFailed', path, attempt, error: result.error });
     }
   }
-  return r.thenDecide(wf);
+  return then === 'decide' ? r.thenDecide(wf) : r.events;
 }
 
 /** Records a durable checkpoint inside a running step (ExecuteContext.memo). */

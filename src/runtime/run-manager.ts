@@ -6,6 +6,7 @@
  * at random when conflicts repeat (contention.ts).
  */
 import { CompiledWorkflow } from '../core/compiled.ts';
+import { decide } from '../core/decide.ts';
 import type { RunEvent } from '../core/events.ts';
 import { newRunState, type RunState, replay } from '../core/state.ts';
 import { BatonError } from '../errors.ts';
@@ -40,6 +41,12 @@ export interface Committed {
 }
 
 export interface MutateOptions {
+  /**
+   * The transition without its scheduling pass (`decide`): results committed together
+   * (mutate) are each recorded this way, and then decided on once, instead of a pass over
+   * a wide map's every open item after each of them.
+   */
+  record?: Transition;
   complete?: Lease;
   verify?: Lease;
   /** Lease due tasks this commit inserts to a worker (see CommitRequest.claim). */
@@ -249,14 +256,20 @@ export class RunManager {
     const { wf, state } = await this.#load(runId);
     const expectedSeq = state.seq;
     const events: RunEvent[] = [];
-    for (const entry of batch) {
-      try {
-        const more = entry.transition(wf, state, this.clock.now());
+    const now = this.clock.now();
+    try {
+      let undecided = false;
+      for (const entry of batch) {
+        const record = entry.options.record;
+        const more = (record ?? entry.transition)(wf, state, now);
         if (more) events.push(...more);
-      } catch {
-        this.#states.delete(runId);
-        return undefined;
+        if (record && more?.length) undecided = true;
       }
+      // The scheduling pass each recorded result left out, once for all of them.
+      if (undecided) events.push(...decide(wf, state, now));
+    } catch {
+      this.#states.delete(runId);
+      return undefined;
     }
     return events.length > 0 ? { wf, state, expectedSeq, events } : undefined;
   }

@@ -202,7 +202,11 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       await runs.mutate(
         task.runId,
         (w, s, now) => recordStepResult(w, s, task.path, task.attempt, result, now),
-        { complete: lease(task), claim: handOff },
+        {
+          complete: lease(task),
+          claim: handOff,
+          record: (w, s, now) => recordStepResult(w, s, task.path, task.attempt, result, now, 'record'),
+        },
       ),
     );
   }

@@ -21,6 +21,8 @@ steps:
   - { id: b, task: t }
   - { id: c, task: t }
   - { id: d, task: t, needs: [a, b, c] }
+  - { id: e, task: t, needs: [b] }
+  - { id: f, task: t, needs: [c] }
 `;
 
 /** A run whose steps a, b and c are leased to w1, and a run manager whose commit of a's result waits for `release`. */
@@ -53,11 +55,16 @@ async function leasedRun(store: Store) {
     }
     return commit(request);
   };
+  // As the task runner records a step's result: whole, or without its scheduling pass.
   const record = (task: ClaimedTask, output: number) =>
     runs.mutate(
       'r1',
       (wf, state, now) => recordStepResult(wf, state, task.path, task.attempt, { ok: true, output }, now),
-      { complete: { taskId: task.id, owner: task.owner, token: task.token } },
+      {
+        complete: { taskId: task.id, owner: task.owner, token: task.token },
+        record: (wf, state, now) =>
+          recordStepResult(wf, state, task.path, task.attempt, { ok: true, output }, now, 'record'),
+      },
     );
   return { runs, byPath, requests, release, record };
 }
@@ -81,12 +88,20 @@ test('results queued behind a commit in flight are committed together', async ()
       [byPath('c').id],
     );
     const events = await store.loadEvents('r1');
-    assert.deepEqual(
-      events.filter((event) => event.type === 'StepCompleted').map((event) => 'path' in event && event.path),
-      ['a', 'b', 'c'],
+    const batched = events.slice(
+      events.findIndex((event) => event.type === 'StepCompleted' && event.path === 'b'),
     );
-    // The scheduling pass that saw all three results started d, once.
-    assert.equal(events.filter((event) => event.type === 'StepScheduled' && event.path === 'd').length, 1);
+    // b and c recorded, then one scheduling pass for both: it starts what each unblocked.
+    assert.deepEqual(
+      batched.map((event) => [event.type, 'path' in event && event.path]),
+      [
+        ['StepCompleted', 'b'],
+        ['StepCompleted', 'c'],
+        ['StepScheduled', 'd'],
+        ['StepScheduled', 'e'],
+        ['StepScheduled', 'f'],
+      ],
+    );
     for (const path of ['a', 'b', 'c']) assert.equal(await store.getTask(byPath(path).id), undefined);
   } finally {
     await store.close();
