@@ -281,68 +281,66 @@ export class RunManager {
 
   /** mutate's work for one transition, with the run's lock held. */
   async #mutateLocked(runId: string, transition: Transition, options: MutateOptions): Promise<MutateResult> {
-    {
-      let conflicts = 0;
-      const attempts = options.complete ? MAX_CONFLICT_RETRIES_UNDER_LEASE : MAX_CONFLICT_RETRIES;
-      for (let attempt = 0; attempt < attempts; attempt++) {
-        // With several processes on one store, a cached state may be one another process has
-        // since moved on. Writes are safe (the sequence check refuses them), but a refusal
-        // or a task that looks moot is decided again on the latest history.
-        const cached = this.#states.has(runId);
-        const { wf, state } = await this.#load(runId);
-        const expectedSeq = state.seq;
-        let events: RunEvent[] | undefined;
-        try {
-          events = transition(wf, state, this.clock.now());
-        } catch (error) {
-          this.#states.delete(runId);
-          if (cached) continue;
-          throw error;
-        }
-        if (!events || events.length === 0) {
-          if (!options.complete) return { ok: true };
-          // Dropping a task on a stale state would lose work that is still due.
-          if (cached && (await this.store.loadEvents(runId, expectedSeq)).length > 0) {
-            this.#states.delete(runId);
-            continue;
-          }
-          const result = await commitResolvingUnknown(this.store, { writes: [], complete: options.complete });
-          return result.ok ? { ok: true } : { ok: false, reason: 'stale-lease' };
-        }
-        const write = buildWrite(wf, state, expectedSeq, events);
-        let result: CommitResult;
-        try {
-          result = await commitResolvingUnknown(this.store, {
-            writes: [write],
-            complete: options.complete,
-            verify: options.verify,
-            claim: options.claim,
-          });
-        } catch (error) {
-          // The cached state already holds the events that may not have been written.
-          this.#states.delete(runId);
-          throw error;
-        }
-        if (result.ok) {
-          if (IDLE_STATUSES.has(write.run.status)) this.#states.delete(runId);
-          const committed = { runId, events, state, write, claimed: result.claimed };
-          this.#emit(committed);
-          return { ok: true, committed, claimed: result.claimed };
-        }
+    let conflicts = 0;
+    const attempts = options.complete ? MAX_CONFLICT_RETRIES_UNDER_LEASE : MAX_CONFLICT_RETRIES;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      // With several processes on one store, a cached state may be one another process has
+      // since moved on. Writes are safe (the sequence check refuses them), but a refusal
+      // or a task that looks moot is decided again on the latest history.
+      const cached = this.#states.has(runId);
+      const { wf, state } = await this.#load(runId);
+      const expectedSeq = state.seq;
+      let events: RunEvent[] | undefined;
+      try {
+        events = transition(wf, state, this.clock.now());
+      } catch (error) {
         this.#states.delete(runId);
-        if (result.reason === 'stale-lease') return { ok: false, reason: 'stale-lease' };
-        if (result.reason !== 'conflict')
-          throw new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
-        await this.#contention.backOff(++conflicts);
+        if (cached) continue;
+        throw error;
       }
-      throw new BatonError(
-        'COMMIT_CONFLICT',
-        `run ${runId} kept changing; gave up after ${attempts} attempts`,
-        {
-          retryable: true,
-        },
-      );
+      if (!events || events.length === 0) {
+        if (!options.complete) return { ok: true };
+        // Dropping a task on a stale state would lose work that is still due.
+        if (cached && (await this.store.loadEvents(runId, expectedSeq)).length > 0) {
+          this.#states.delete(runId);
+          continue;
+        }
+        const result = await commitResolvingUnknown(this.store, { writes: [], complete: options.complete });
+        return result.ok ? { ok: true } : { ok: false, reason: 'stale-lease' };
+      }
+      const write = buildWrite(wf, state, expectedSeq, events);
+      let result: CommitResult;
+      try {
+        result = await commitResolvingUnknown(this.store, {
+          writes: [write],
+          complete: options.complete,
+          verify: options.verify,
+          claim: options.claim,
+        });
+      } catch (error) {
+        // The cached state already holds the events that may not have been written.
+        this.#states.delete(runId);
+        throw error;
+      }
+      if (result.ok) {
+        if (IDLE_STATUSES.has(write.run.status)) this.#states.delete(runId);
+        const committed = { runId, events, state, write, claimed: result.claimed };
+        this.#emit(committed);
+        return { ok: true, committed, claimed: result.claimed };
+      }
+      this.#states.delete(runId);
+      if (result.reason === 'stale-lease') return { ok: false, reason: 'stale-lease' };
+      if (result.reason !== 'conflict')
+        throw new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
+      await this.#contention.backOff(++conflicts);
     }
+    throw new BatonError(
+      'COMMIT_CONFLICT',
+      `run ${runId} kept changing; gave up after ${attempts} attempts`,
+      {
+        retryable: true,
+      },
+    );
   }
 
   /** Creates a run from its first event plus the initial decisions; returns the existing run on a duplicate key. */
