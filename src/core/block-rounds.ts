@@ -22,6 +22,8 @@ export interface RoundCache {
   parent: Scope;
   scopes: Scope[];
   done: Uint8Array;
+  /** 1: the instance's last walk found it open and emitted nothing, so until it is touched (touched.ts) another walk would not either. */
+  quiet: Uint8Array;
 }
 
 const roundCaches = new WeakMap<BlockState, RoundCache>();
@@ -42,7 +44,12 @@ export function roundOf(step: StepDefinition, current: StepState, scope: Scope):
         blocks.stepConcurrency,
       ),
     );
-    cache = { parent: scope, scopes, done: new Uint8Array(scopes.length) };
+    cache = {
+      parent: scope,
+      scopes,
+      done: new Uint8Array(scopes.length),
+      quiet: new Uint8Array(scopes.length),
+    };
     roundCaches.set(blocks, cache);
   }
   return cache;

@@ -19,6 +19,7 @@ import { expressionScope, type Scope, TOP_SCOPE } from './scope.ts';
 import { guardOutcome, guardRunOutput } from './secret-guard.ts';
 import { nonceOf, secretTable } from './secret-refs.ts';
 import { evolve, type RunState, type StepState, TERMINAL_STEP_STATUSES } from './state.ts';
+import { beginPass, takeTouched } from './touched.ts';
 
 const MAX_PASSES = 100_000;
 
@@ -63,6 +64,10 @@ class Pass {
   readonly now: number;
   readonly emit: (body: RunEventBody) => void;
   inFlight = 0;
+  /** Events emitted so far, to tell whether a walk emitted any. */
+  #emitted = 0;
+  /** This pass walks every open block instance, not only those touched (touched.ts). */
+  #everyInstance = true;
   /** Nonces of the secret references evaluated since the current step hook started (secret-refs.ts). */
   #issued = new Set<string>();
 
@@ -70,11 +75,16 @@ class Pass {
     this.wf = wf;
     this.state = state;
     this.now = now;
-    this.emit = emit;
+    this.emit = (body) => {
+      this.#emitted++;
+      emit(body);
+    };
   }
 
   run(): void {
     const state = this.state;
+    // A workflow-wide step limit lets a step of any instance start when one elsewhere ends.
+    this.#everyInstance = beginPass(state) || this.wf.definition.concurrency !== undefined;
     if (state.outcome) return;
     if (state.cancelRequested || state.timedOut) {
       this.#cancelAll(state.timedOut ? 'run timed out' : 'run cancelled');
@@ -201,7 +211,7 @@ class Pass {
     const limit = blocks.concurrency ?? Number.POSITIVE_INFINITY;
     let active = 0;
     let allDone = true;
-    const { scopes, done } = roundOf(step, current, scope);
+    const { scopes, done, quiet } = roundOf(step, current, scope);
     // Instances may depend on later ones (`after`); sweep again while a sweep finishes one
     // that a waiting instance depends on.
     for (let sweep = 0; sweep <= scopes.length; sweep++) {
@@ -224,10 +234,19 @@ class Pass {
           allDone = false;
           continue;
         }
+        // An open instance nothing touched since a walk that changed nothing stays as it is.
+        const touched = takeTouched(this.state, scopes[i].prefix);
+        if (quiet[i] === 1 && !touched && !this.#everyInstance) {
+          active++;
+          allDone = false;
+          continue;
+        }
+        const emitted = this.#emitted;
         if (this.#walk(scopes[i])) {
           done[i] = 1;
           finished = true;
         } else {
+          quiet[i] = this.#emitted === emitted ? 1 : 0;
           active++;
           allDone = false;
         }

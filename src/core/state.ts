@@ -7,6 +7,7 @@ import type { Usage } from '../kinds/types.ts';
 import { applyBudgetEvent } from './budget.ts';
 import type { RunEvent, RunEventBody } from './events.ts';
 import type { RunState, RunStatus, StepState, StepStatus } from './state-types.ts';
+import { noteTouched } from './touched.ts';
 
 export type * from './state-types.ts';
 export { TERMINAL_RUN_STATUSES, TERMINAL_STEP_STATUSES } from './state-types.ts';
@@ -56,10 +57,12 @@ export function evolve(state: RunState, event: RunEvent): RunState {
       countStatus(counts, before, -1);
       countStatus(counts, after, 1);
     }
+    noteTouched(state, event);
     return state;
   }
   apply(state, event, event.at);
   if (event.type === 'RunRetried') activeCounts.delete(state);
+  noteTouched(state, event);
   return state;
 }
 
