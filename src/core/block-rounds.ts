@@ -22,7 +22,7 @@ export interface RoundCache {
   parent: Scope;
   scopes: Scope[];
   done: Uint8Array;
-  /** 1: the instance's last walk found it open and emitted nothing, so until it is touched (touched.ts) another walk would not either. */
+  /** 1: the instance's last walk found it open; until it is touched (touched.ts) another walk would change nothing. */
   quiet: Uint8Array;
 }
 

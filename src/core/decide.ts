@@ -64,8 +64,6 @@ class Pass {
   readonly now: number;
   readonly emit: (body: RunEventBody) => void;
   inFlight = 0;
-  /** Events emitted so far, to tell whether a walk emitted any. */
-  #emitted = 0;
   /** This pass walks every open block instance, not only those touched (touched.ts). */
   #everyInstance = true;
   /** Nonces of the secret references evaluated since the current step hook started (secret-refs.ts). */
@@ -75,10 +73,7 @@ class Pass {
     this.wf = wf;
     this.state = state;
     this.now = now;
-    this.emit = (body) => {
-      this.#emitted++;
-      emit(body);
-    };
+    this.emit = emit;
   }
 
   run(): void {
@@ -234,19 +229,19 @@ class Pass {
           allDone = false;
           continue;
         }
-        // An open instance nothing touched since a walk that changed nothing stays as it is.
+        // An open instance nothing touched since its last walk stays as it was: what a walk
+        // emits touches its own instance (touched.ts), so the next look walks it again.
         const touched = takeTouched(this.state, scopes[i].prefix);
         if (quiet[i] === 1 && !touched && !this.#everyInstance) {
           active++;
           allDone = false;
           continue;
         }
-        const emitted = this.#emitted;
         if (this.#walk(scopes[i])) {
           done[i] = 1;
           finished = true;
         } else {
-          quiet[i] = this.#emitted === emitted ? 1 : 0;
+          quiet[i] = 1;
           active++;
           allDone = false;
         }

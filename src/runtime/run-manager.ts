@@ -190,6 +190,7 @@ export class RunManager {
         const batch = this.#queued.get(runId) ?? [];
         this.#queued.delete(runId);
         if (batch.length === 1) return settle(entry, this.#mutateLocked(runId, transition, options));
+        // Whatever ends the batch unanswered (a read or a commit that failed) answers them all.
         await this.#commitBatch(runId, batch).catch((error) => {
           for (const queued of batch) queued.reject(error);
         });
@@ -197,19 +198,13 @@ export class RunManager {
     });
   }
 
-  /** Commits several queued results of one run as one (see mutate); each entry is settled. */
+  /** Commits several queued results of one run as one (see mutate); settles each entry, or throws for all. */
   async #commitBatch(runId: string, batch: QueuedResult[]): Promise<void> {
     const leases = batch.map((entry) => entry.options.complete as Lease);
     const claim = mergedClaim(batch.map((entry) => entry.options.claim));
     let conflicts = 0;
     for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES_UNDER_LEASE; attempt++) {
-      let decided: Decided | undefined;
-      try {
-        decided = await this.#decideAll(runId, batch);
-      } catch (error) {
-        for (const entry of batch) entry.reject(error);
-        return;
-      }
+      const decided = await this.#decideAll(runId, batch);
       // A transition failed, or none had anything to record: each on its own, as if alone.
       if (!decided) return this.#oneByOne(runId, batch);
       const { wf, state, expectedSeq, events } = decided;
@@ -223,9 +218,9 @@ export class RunManager {
           claim,
         });
       } catch (error) {
+        // The cached state already holds the events that may not have been written.
         this.#states.delete(runId);
-        for (const entry of batch) entry.reject(error);
-        return;
+        throw error;
       }
       if (result.ok) {
         if (IDLE_STATUSES.has(write.run.status)) this.#states.delete(runId);
@@ -238,17 +233,11 @@ export class RunManager {
       this.#states.delete(runId);
       // Which lease is gone, each entry finds out for itself.
       if (result.reason === 'stale-lease') return this.#oneByOne(runId, batch);
-      if (result.reason !== 'conflict') {
-        const error = new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
-        for (const entry of batch) entry.reject(error);
-        return;
-      }
+      if (result.reason !== 'conflict')
+        throw new BatonError('COMMIT_FAILED', `could not commit run ${runId}: ${result.reason}`);
       await this.#contention.backOff(++conflicts);
     }
-    const error = new BatonError('COMMIT_CONFLICT', `run ${runId} kept changing; gave up`, {
-      retryable: true,
-    });
-    for (const entry of batch) entry.reject(error);
+    throw new BatonError('COMMIT_CONFLICT', `run ${runId} kept changing; gave up`, { retryable: true });
   }
 
   /** Every queued transition applied in turn; undefined (the state left as it was found) when one cannot be. */

@@ -15,19 +15,9 @@ import { recordStepResult, retryRun } from '../../src/core/signals.ts';
 import { newRunState, type RunState } from '../../src/core/state.ts';
 import { createBuiltinRegistry } from '../../src/kinds/builtin.ts';
 import { loadWorkflowText } from '../../src/language/index.ts';
+import { random } from '../helpers/random.ts';
 
 const registry = createBuiltinRegistry();
-
-/** A small deterministic generator, so a failure names the seed that reproduces it. */
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** A random DAG of task steps (some listed before their needs, some with `if:`, some maps), as JSON. */
 function randomWorkflow(rand: () => number): string {

@@ -15,18 +15,9 @@ import { pauseRun, recordStepResult, resumeRun, type StepResult } from '../../sr
 import { newRunState, type RunState } from '../../src/core/state.ts';
 import { createBuiltinRegistry } from '../../src/kinds/builtin.ts';
 import { loadWorkflowText } from '../../src/language/index.ts';
+import { random } from '../helpers/random.ts';
 
 const registry = createBuiltinRegistry();
-
-function random(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 
 /** The steps of one map instance: a chain (some listed before their needs), maybe a nested map. */
 function innerSteps(rand: () => number, label: string, depth: number): Record<string, unknown>[] {

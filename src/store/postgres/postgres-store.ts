@@ -162,17 +162,14 @@ export class PostgresStore implements Store {
     return result;
   }
 
-  /**
-   * Tells processes waiting on runs this commit finished (Store.onRunsFinished), after the
-   * commit and without waiting, as #announce does: a lost notice costs a waiter its poll.
-   */
+  /** Tells processes waiting on runs this commit finished (Store.onRunsFinished); see #notify. */
   #announceOutcomes(request: CommitRequest): void {
     const runs = request.writes.filter((write) => TERMINAL_RUN_STATUSES.has(write.run.status));
     if (runs.length === 0) return;
-    const notice = JSON.stringify({ schema: this.schema, runs: runs.map((write) => write.runId) });
-    this.#pool
-      .query('announce outcomes', 'SELECT pg_notify($1, $2)', [RUNS_CHANNEL, notice], 'baton_announce_1')
-      .catch(() => undefined);
+    this.#notify(
+      RUNS_CHANNEL,
+      JSON.stringify({ schema: this.schema, runs: runs.map((write) => write.runId) }),
+    );
   }
 
   async #commit(request: CommitRequest): Promise<CommitResult> {
@@ -187,7 +184,7 @@ export class PostgresStore implements Store {
           this.#oneStatement,
           this.schema,
           request,
-          (notice) => this.#announce(notice),
+          (notice) => this.#notify(TASKS_CHANNEL, notice),
         );
         if (result) return result;
       }
@@ -196,13 +193,13 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Sends a task notice outside the commit that calls for it, on another connection and
-   * without waiting: a notice is a wake-up call, and one lost (the connection failed, the
-   * store closed) only leaves the tasks to the workers' poll.
+   * Sends a notice outside the commit that calls for it, on another connection and without
+   * waiting: a notice is a wake-up call, and one lost (the connection failed, the store
+   * closed) only leaves the work to the workers' poll, or a waiter to its own.
    */
-  #announce(notice: string): void {
+  #notify(channel: string, notice: string): void {
     this.#pool
-      .query('announce tasks', 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, notice], 'baton_announce_1')
+      .query(`notify ${channel}`, 'SELECT pg_notify($1, $2)', [channel, notice], 'baton_announce_1')
       .catch(() => undefined);
   }
 
